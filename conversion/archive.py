@@ -1,0 +1,130 @@
+"""Read the Lens2Logit archive in place: an extracted folder, zip files, or a folder of zips.
+
+Every file is addressed by its path relative to the archive root (`microscopy/labels/x.dat`),
+whatever the packaging; an extra top-level folder is dropped, stray OS files are ignored and
+unsafe member paths (absolute, `..`, links) are rejected.
+"""
+
+import os
+import stat
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, UnsafeArchiveError
+
+DATASET_FOLDERS = ("microscopy", "drone")
+_STRAY_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}
+
+
+def _is_stray(parts: tuple[str, ...]) -> bool:
+    return any(part.startswith(".") or part.lower() in _STRAY_NAMES for part in parts)
+
+
+class Archive:
+    """Files of the archive by relative POSIX path, read from folders or zips without extraction."""
+
+    def __init__(self, source: str | os.PathLike | Iterable[str | os.PathLike]):
+        self._files: dict[str, tuple[zipfile.ZipFile | None, str]] = {}
+        self._zips: list[zipfile.ZipFile] = []
+        sources = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        if not sources:
+            raise ArchiveNotFoundError("no archive given: pass a folder, a .zip or a folder of zips")
+        for path in map(Path, sources):
+            self._add_source(path)
+        if not self._files:
+            raise ArchiveNotFoundError(
+                f"{', '.join(map(str, sources))}: no files of the Lens2Logit archive found "
+                f"(expected {' or '.join(f'{f}/' for f in DATASET_FOLDERS)} inside)"
+            )
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for archive_zip in self._zips:
+            archive_zip.close()
+
+    def paths(self, folder: str) -> list[str]:
+        """Sorted relative paths of the files under `folder`."""
+        prefix = folder.rstrip("/") + "/"
+        return sorted(path for path in self._files if path.startswith(prefix))
+
+    def has_folder(self, folder: str) -> bool:
+        prefix = folder.rstrip("/") + "/"
+        return any(path.startswith(prefix) for path in self._files)
+
+    def read_bytes(self, path: str) -> bytes:
+        archive_zip, name = self._files[path]
+        if archive_zip is None:
+            return Path(name).read_bytes()
+        return archive_zip.read(name)
+
+    def where(self, path: str) -> str:
+        """Where a file really is, for messages: a file path or `archive.zip:member`."""
+        archive_zip, name = self._files[path]
+        return name if archive_zip is None else f"{archive_zip.filename}:{name}"
+
+    def _add_source(self, path: Path) -> None:
+        if not path.exists():
+            raise ArchiveNotFoundError(f"{path}: no such file or folder")
+        if path.is_file():
+            if not zipfile.is_zipfile(path):
+                raise ArchiveLayoutError(f"{path}: not a zip file; pass a folder, a .zip or a folder of zips")
+            self._add_zip(path)
+        elif any((path / name).is_dir() for name in DATASET_FOLDERS):
+            self._add_folder(path)
+        elif zips := sorted(p for p in path.iterdir() if p.suffix.lower() == ".zip" and p.is_file()):
+            for zip_path in zips:
+                self._add_zip(zip_path)
+        elif len(subfolders := [p for p in path.iterdir() if p.is_dir() and not _is_stray((p.name,))]) == 1:
+            self._add_source(subfolders[0])
+        else:
+            raise ArchiveNotFoundError(
+                f"{path}: holds no {' or '.join(f'{f}/' for f in DATASET_FOLDERS)} folder and no .zip files"
+            )
+
+    def _add_folder(self, root: Path) -> None:
+        for folder, subfolders, names in os.walk(root):
+            for name in sorted(subfolders + names):
+                full = Path(folder) / name
+                if full.is_symlink():
+                    raise UnsafeArchiveError(f"{full}: links are not allowed in the archive; replace it by the file")
+            for name in names:
+                full = Path(folder) / name
+                parts = full.relative_to(root).parts
+                if not _is_stray(parts):
+                    self._add_file("/".join(parts), None, str(full))
+
+    def _add_zip(self, path: Path) -> None:
+        archive_zip = zipfile.ZipFile(path)
+        self._zips.append(archive_zip)
+        members = [info for info in archive_zip.infolist() if not info.is_dir()]
+        for info in members:
+            _check_member(path, info)
+        parts_of = {info.filename: PurePosixPath(info.filename).parts for info in members}
+        kept = {name: parts for name, parts in parts_of.items() if not _is_stray(parts)}
+        tops = {parts[0] for parts in kept.values()}
+        strip = 1 if len(tops) == 1 and not tops & set(DATASET_FOLDERS) else 0
+        for name, parts in kept.items():
+            self._add_file("/".join(parts[strip:]), archive_zip, name)
+
+    def _add_file(self, relative: str, archive_zip: zipfile.ZipFile | None, name: str) -> None:
+        if relative in self._files:
+            raise ArchiveLayoutError(
+                f"{relative}: present twice, in {self.where(relative)} and "
+                f"{name if archive_zip is None else f'{archive_zip.filename}:{name}'}; keep one"
+            )
+        self._files[relative] = (archive_zip, name)
+
+
+def _check_member(path: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or (parts and parts[0].endswith(":")) or ".." in parts:
+        raise UnsafeArchiveError(f"{path}:{name}: unsafe member path (absolute or with '..'); refusing the archive")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise UnsafeArchiveError(f"{path}:{name}: member is a link; links are not allowed in the archive")

@@ -1,0 +1,75 @@
+"""Facts about the Lens2Logit data, defined once for the builder, the converter, the card and the
+synthetic sample generator."""
+
+HOMEPAGE = "https://aiaudit.org/lens2logit/"
+ZENODO_RECORD_ID = 5235536
+ZENODO_DOI = "10.5281/zenodo.5235536"
+LICENSE = "cc-by-4.0"
+CITATION = """\
+@article{oala2023data,
+  title   = {Data Models for Dataset Drift Controls in Machine Learning With Optical Images},
+  author  = {Oala, Luis and Aversa, Marco and Nobis, Gabriel and Willis, Kurt and
+             Neuenschwander, Yoan and Buck, Mich{\\`e}le and Matek, Christian and
+             Extermann, Jerome and Pomarico, Enrico and Samek, Wojciech and
+             Murray-Smith, Roderick and Clausen, Christoph and Sanguinetti, Bruno},
+  journal = {Transactions on Machine Learning Research},
+  year    = {2023},
+}
+@dataset{lens2logit_zenodo,
+  title     = {Lens2Logit: Raw-Microscopy and Raw-Drone datasets},
+  publisher = {Zenodo},
+  doi       = {10.5281/zenodo.5235536},
+  url       = {https://doi.org/10.5281/zenodo.5235536},
+}
+"""
+
+TILE_SHAPE = (256, 256)
+BAYER_PATTERN = "RGGB"
+
+# Fraction of the full exposure; folder `raw_scaleXXX` with XXX = round(100 * intensity).
+INTENSITIES = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 1.00)
+FULL_INTENSITY = 1.00
+
+DEMOSAICING = ("bilinear", "malvar2004", "menon2007")
+SHARPENING = ("sharpening_filter", "unsharp_masking")
+DENOISING = ("gaussian_denoising", "median_denoising")
+# Canonical view names `<demosaicing>-<sharpening>-<denoising>`, in nested (and sorted) order.
+PROCESSED_VIEWS = tuple(f"{d}-{s}-{n}" for d in DEMOSAICING for s in SHARPENING for n in DENOISING)
+RAW_VIEW = "raw"
+VIEW_NAMES = (RAW_VIEW, *PROCESSED_VIEWS)
+
+# The 9 leukocyte classes present in Raw-Microscopy (sorted codes = ClassLabel ids 0..8) and the
+# number of images of each in the published archive.
+MICROSCOPY_CLASS_COUNTS = {
+    "BAS": 18, "EOS": 54, "KSC": 163, "LYA": 30, "LYT": 230,
+    "MON": 191, "NGB": 8, "NGS": 216, "UNC": 30,
+}  # fmt: skip
+MICROSCOPY_CLASSES = tuple(sorted(MICROSCOPY_CLASS_COUNTS))
+# Codes of the authors' annotation scheme that the published data does not contain.
+MICROSCOPY_ABSENT_CODES = ("EBO", "MMZ", "MOB", "MYB", "MYO", "PMB", "PMO")
+# The authors trained only on classes with more than 4 images and left out this invalid image.
+AUTHORS_MIN_CLASS_SIZE = 5
+AUTHORS_EXCLUDED_IMAGES = ("Ma190c_lame3_zone13_composite_Mcropped_2",)
+MICROSCOPY_LABEL_FILE = "Ma190c_annotations.dat"
+
+# The authors' split protocol: StratifiedShuffleSplit(train_size=0.8, random_state=1).
+TRAIN_FRACTION = 0.8
+SPLIT_SEED = 1
+SPLITS = ("train", "test")
+
+PREVIEW_SIZE = (128, 128)
+ROWS_PER_ROW_GROUP = 100
+MAX_ROW_GROUP_BYTES = 100 * 2**20
+MAX_SHARD_BYTES = 500 * 2**20
+
+# Camera parameters of the authors' processing (black level per RGGB channel in normalised units,
+# white balance RGB, 3x3 colour matrix row-major).
+CAMERA = {
+    "microscopy": {
+        "sensor": "PCO edge 5.5 (2560x2160 CMOS), 40x/0.95 NA objective",
+        "black_level": [9.834368023181512e-06] * 4,
+        "white_balance": [-0.6567, 1.9673, 3.5304],
+        "colour_matrix": [-2.0338, 0.0933, 0.4157, -0.0286, 2.6464, -0.0574, -0.5516, -0.0947,
+                          2.9308],
+    },
+}

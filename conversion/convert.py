@@ -1,0 +1,105 @@
+"""Convert the archive into the Hub package: Parquet shards, dataset card and dataset_infos.json."""
+
+import itertools
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets.utils.py_utils import asdict
+from tqdm.auto import tqdm
+
+from conversion import microscopy
+from conversion.archive import Archive
+from conversion.card import write_card
+from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
+from conversion.errors import Lens2LogitError, PackageExistsError
+from conversion.features import microscopy_features
+from conversion.parquet import write_shards
+
+logger = logging.getLogger(__name__)
+
+DATASET_NAME = "lens2logit"
+INFOS_FILE = "dataset_infos.json"
+
+
+@dataclass
+class ConversionReport:
+    infos: dict[str, datasets.DatasetInfo]
+    skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
+
+
+def write_infos(path: Path, infos: dict[str, datasets.DatasetInfo]) -> None:
+    """dataset_infos.json: the configs' infos, in config and feature order."""
+    text = json.dumps({name: asdict(info) for name, info in sorted(infos.items())}, indent=2)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _counted(tables: Iterator[pa.Table], totals: dict[str, int], bar: tqdm) -> Iterator[pa.Table]:
+    for table in tables:
+        totals["rows"] += len(table)
+        totals["bytes"] += table.nbytes
+        bar.update(len(table))
+        yield table
+
+
+def _write_microscopy(archive: Archive, index: microscopy.MicroscopyIndex, out: Path, progress: bool) -> datasets.DatasetInfo:
+    features = microscopy_features(index.view_dtype)
+    splits = datasets.SplitDict(dataset_name=DATASET_NAME)
+    download_size = 0
+    for split in SPLITS:
+        expected = index.num_rows(split)
+        totals = {"rows": 0, "bytes": 0}
+        with tqdm(total=expected, desc=f"microscopy/{split}", unit=" rows", disable=None if progress else True) as bar:
+            tables = microscopy.iter_tables(archive, index, split, features)
+            for condition, group in itertools.groupby(tables, key=lambda item: item[0]):
+                counted = _counted((table for _, _, table in group), totals, bar)
+                for shard in write_shards(counted, out / "microscopy" / split, condition, features):
+                    download_size += shard.stat().st_size
+        written = sum(pq.ParquetFile(p).metadata.num_rows for p in (out / "microscopy" / split).glob("*.parquet"))
+        if not expected == totals["rows"] == written:
+            raise Lens2LogitError(f"microscopy/{split}: {expected} rows expected, {totals['rows']} generated, {written} written")
+        splits.add(datasets.SplitInfo(name=split, num_bytes=totals["bytes"], num_examples=expected, dataset_name=DATASET_NAME))
+    return datasets.DatasetInfo(
+        description="", citation=CITATION, homepage=HOMEPAGE, license=LICENSE, features=features, splits=splits,
+        download_size=download_size, dataset_size=sum(s.num_bytes for s in splits.values()),
+        config_name="microscopy", dataset_name=DATASET_NAME,
+    )
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Move the finished package into place; an existing `out` is removed only after that."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+    out.rename(old / out.name)
+    staging.rename(out)
+    shutil.rmtree(old)
+
+
+def convert(archive_source, out: Path, overwrite: bool = False, allow_missing: bool = False,
+            progress: bool = True) -> ConversionReport:
+    """Write the Hub package for the archive at `archive_source` into the folder `out`, atomically."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise PackageExistsError(f"{out}: already exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        with Archive(archive_source) as archive:
+            index = microscopy.index_microscopy(archive, allow_missing)
+            infos = {"microscopy": _write_microscopy(archive, index, staging, progress)}
+        write_infos(staging / INFOS_FILE, infos)
+        write_card(staging, infos, {"microscopy": index})
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ConversionReport(infos, index.skipped)

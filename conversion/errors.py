@@ -1,0 +1,29 @@
+"""The project's exceptions: each message names the file, line or value, and what to do."""
+
+
+class Lens2LogitError(Exception):
+    """Base class of every error raised by lens2logit."""
+
+
+class ArchiveNotFoundError(Lens2LogitError, FileNotFoundError):
+    """The archive, or a part of it that the dataset needs, is not there."""
+
+
+class UnsafeArchiveError(Lens2LogitError, ValueError):
+    """An archive member has an absolute path, a `..` part or is a link."""
+
+
+class ArchiveLayoutError(Lens2LogitError, ValueError):
+    """Folders or files do not match the layout of the Lens2Logit archive."""
+
+
+class LabelFileError(Lens2LogitError, ValueError):
+    """A line of a label file is malformed, duplicated or names an unknown image or class."""
+
+
+class ImageFormatError(Lens2LogitError, ValueError):
+    """An image cannot be decoded, or has the wrong shape or dtype."""
+
+
+class PackageExistsError(Lens2LogitError, FileExistsError):
+    """The output folder exists and overwriting was not asked for."""

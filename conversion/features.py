@@ -1,0 +1,35 @@
+"""The `datasets` features of each config (the data contract, `design.md`)."""
+
+import datasets
+
+from conversion.constants import MICROSCOPY_CLASSES, TILE_SHAPE, VIEW_NAMES
+from conversion.errors import Lens2LogitError
+
+VIEW_DTYPES = ("uint8", "uint16")
+
+
+def rgb_feature(view_dtype: str, shape: tuple[int, int] = TILE_SHAPE) -> datasets.Image | datasets.Array3D:
+    """8-bit views as lossless PNG images; 16-bit views as uint16 arrays (Image() would cut them to 8 bits)."""
+    if view_dtype == "uint8":
+        return datasets.Image()
+    if view_dtype == "uint16":
+        return datasets.Array3D((*shape, 3), "uint16")
+    raise Lens2LogitError(f"view_dtype must be one of {VIEW_DTYPES}, got {view_dtype!r}")
+
+
+def microscopy_features(view_dtype: str = "uint8") -> datasets.Features:
+    return datasets.Features(
+        {
+            "image_id": datasets.Value("string"),
+            "slide": datasets.Value("int32"),
+            "zone": datasets.Value("int32"),
+            "split": datasets.Value("string"),
+            "intensity": datasets.Value("float32"),
+            "view": datasets.ClassLabel(names=list(VIEW_NAMES)),
+            "raw": datasets.Array2D(TILE_SHAPE, "uint16"),
+            "rgb": rgb_feature(view_dtype),
+            "label": datasets.ClassLabel(names=list(MICROSCOPY_CLASSES)),
+            "authors_excluded": datasets.Value("bool"),
+            "preview": datasets.Image(),
+        }
+    )

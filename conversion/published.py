@@ -1,0 +1,44 @@
+"""What the published Zenodo archive must give: features and example counts per config and split.
+
+The top-level `dataset_infos.json` of this repository is written from here (`lens2logit infos`),
+and a conversion is compared against it.
+"""
+
+import datasets
+
+from conversion.constants import INTENSITIES, MICROSCOPY_CLASS_COUNTS, PROCESSED_VIEWS, SPLITS
+from conversion.features import microscopy_features
+from conversion.splits import stratified_split
+
+CONDITIONS_PER_IMAGE = len(PROCESSED_VIEWS) + len(INTENSITIES)
+
+
+def published_split_images() -> dict[str, int]:
+    """Images per split of the published microscopy data under the split rule."""
+    labels = {f"{code}{i:04d}": code for code, count in MICROSCOPY_CLASS_COUNTS.items() for i in range(count)}
+    splits = list(stratified_split(labels).values())
+    return {split: splits.count(split) for split in SPLITS}
+
+
+def published_infos() -> dict[str, datasets.DatasetInfo]:
+    rows = {split: images * CONDITIONS_PER_IMAGE for split, images in published_split_images().items()}
+    splits = datasets.SplitDict(dataset_name="lens2logit")
+    for split, count in rows.items():
+        splits.add(datasets.SplitInfo(name=split, num_examples=count, dataset_name="lens2logit"))
+    return {"microscopy": datasets.DatasetInfo(features=microscopy_features(), splits=splits, config_name="microscopy")}
+
+
+def differences(infos: dict[str, datasets.DatasetInfo]) -> list[str]:
+    """How converted infos differ from the published data: features and example counts."""
+    found = []
+    for config, expected in published_infos().items():
+        actual = infos.get(config)
+        if actual is None:
+            continue
+        if actual.features != expected.features:
+            found.append(f"{config}: features differ from the published ones")
+        for split, split_info in expected.splits.items():
+            count = actual.splits[split].num_examples if split in actual.splits else 0
+            if count != split_info.num_examples:
+                found.append(f"{config}/{split}: {count:,} rows, published {split_info.num_examples:,}")
+    return found

@@ -1,0 +1,35 @@
+"""Reading the synthetic archive back the plain way, to compare against."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from conversion.constants import INTENSITIES, MICROSCOPY_LABEL_FILE
+from conversion.layout import intensity_folder
+
+
+def read_labels(archive: Path) -> dict[str, str]:
+    lines = (archive / "microscopy" / "labels" / MICROSCOPY_LABEL_FILE).read_text().splitlines()
+    return dict(line.split() for line in lines if line.strip())
+
+
+def source_raw(archive: Path, image_id: str, intensity: float) -> np.ndarray:
+    return tifffile.imread(archive / "microscopy" / "images" / intensity_folder(intensity) / f"{image_id}.tiff")
+
+
+def source_view(archive: Path, view: str, image_id: str) -> np.ndarray:
+    folder = archive / "microscopy" / "images" / "processed_views" / view.replace("-", "_")
+    (path,) = folder.glob(f"{image_id}.*")
+    if path.suffix == ".png":
+        return np.asarray(Image.open(path))
+    return tifffile.imread(path)
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+ALL_INTENSITIES = INTENSITIES

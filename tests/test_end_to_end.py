@@ -1,0 +1,202 @@
+"""Archive -> builder -> Parquet package -> load_dataset: same values, counts, splits and bytes."""
+
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import decode_png, read_labels, source_raw, source_view
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from conversion.constants import (
+    AUTHORS_EXCLUDED_IMAGES,
+    INTENSITIES,
+    PROCESSED_VIEWS,
+    ROWS_PER_ROW_GROUP,
+    VIEW_NAMES,
+)
+from conversion.convert import convert, write_infos
+from conversion.published import published_infos
+from lens2logit import Lens2Logit
+
+REPO = Path(__file__).resolve().parent.parent
+CONDITIONS = len(INTENSITIES) + len(PROCESSED_VIEWS)
+
+
+def build(archive: Path, cache_dir: str, **config) -> datasets.DatasetDict:
+    builder = Lens2Logit(config_name="microscopy", data_dir=str(archive), cache_dir=cache_dir, **config)
+    builder.download_and_prepare()
+    return builder.as_dataset()
+
+
+@pytest.fixture(scope="module")
+def built(archive_dir, tmp_path_factory):
+    return build(archive_dir, str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="module")
+def loaded(package, tmp_path_factory):
+    return datasets.load_dataset(str(package), "microscopy", cache_dir=str(tmp_path_factory.mktemp("cache")))
+
+
+def columns(dataset: datasets.Dataset) -> dict[str, list]:
+    return dataset.select_columns(["image_id", "split", "intensity", "view", "label", "slide", "zone",
+                                   "authors_excluded"]).to_dict()
+
+
+def assert_pixels_match_archive(dataset: datasets.Dataset, archive: Path) -> None:
+    """Every raw mosaic and every processed view equals its source file, bit for bit."""
+    rows = columns(dataset)
+    raw_rows = [i for i, view in enumerate(rows["view"]) if view == 0]
+    view_rows = [i for i, view in enumerate(rows["view"]) if view != 0]
+    mosaics = dataset.select(raw_rows).with_format("numpy", columns=["raw"], dtype=np.uint16)[:]["raw"]
+    assert mosaics.dtype == np.uint16
+    assert mosaics.shape == (len(raw_rows), 256, 256)
+    for mosaic, i in zip(mosaics, raw_rows):
+        np.testing.assert_array_equal(mosaic, source_raw(archive, rows["image_id"][i], rows["intensity"][i]))
+    encoded = dataset.select(view_rows).cast_column("rgb", datasets.Image(decode=False))[:]["rgb"]
+    for image, i in zip(encoded, view_rows):
+        view = VIEW_NAMES[rows["view"][i]]
+        np.testing.assert_array_equal(decode_png(image["bytes"]), source_view(archive, view, rows["image_id"][i]))
+
+
+@pytest.mark.parametrize("source", ["built", "loaded"])
+def test_pixels_bit_exact(source, request, archive_dir):
+    for dataset in request.getfixturevalue(source).values():
+        assert_pixels_match_archive(dataset, archive_dir)
+
+
+def test_builder_and_package_give_the_same_rows(built, loaded):
+    for split in ("train", "test"):
+        assert built[split].features == loaded[split].features
+        assert built[split].data.table.equals(loaded[split].data.table)
+
+
+def test_streaming_is_bit_exact(package, archive_dir):
+    stream = datasets.load_dataset(str(package), "microscopy", split="test", streaming=True)
+    seen = 0
+    for table in stream.with_format("arrow").iter(batch_size=50):  # exhausted: no early exit
+        raw = table.column("raw").combine_chunks()
+        storage = raw.storage if isinstance(raw, pa.ExtensionArray) else raw
+        for i, image_id in enumerate(table.column("image_id").to_pylist()):
+            if table.column("view")[i].as_py() == 0:
+                mosaic = np.asarray(storage[i].values.flatten(), dtype=np.uint16).reshape(256, 256)
+                expected = source_raw(archive_dir, image_id, table.column("intensity")[i].as_py())
+                np.testing.assert_array_equal(mosaic, expected)
+                seen += 1
+    labels = read_labels(archive_dir)
+    test_images = len(labels) - round(0.8 * len(labels))
+    assert seen == test_images * len(INTENSITIES)
+    first = list(stream.skip(len(PROCESSED_VIEWS) * test_images).take(2))  # raw rows, python format
+    for row in first:
+        np.testing.assert_array_equal(np.asarray(row["raw"], dtype=np.uint16),
+                                      source_raw(archive_dir, row["image_id"], row["intensity"]))
+
+
+def test_counts_labels_and_conditions(built, archive_dir):
+    labels = read_labels(archive_dir)
+    total = 0
+    for split, dataset in built.items():
+        rows = columns(dataset)
+        images = set(rows["image_id"])
+        total += len(images)
+        assert dataset.num_rows == len(images) * CONDITIONS
+        assert set(rows["split"]) == {split}
+        conditions = Counter(zip(rows["view"], rows["intensity"]))
+        assert set(conditions.values()) == {len(images)}
+        assert len(conditions) == CONDITIONS
+        label_names = dataset.features["label"].names
+        assert all(label_names[label] == labels[i] for i, label in zip(rows["image_id"], rows["label"]))
+    assert total == len(labels)
+
+
+def test_split_is_the_authors_stratified_split(built, archive_dir):
+    labels = read_labels(archive_dir)
+    ids = sorted(labels)
+    splitter = StratifiedShuffleSplit(n_splits=1, train_size=0.8, random_state=1)
+    train, test = next(splitter.split(np.zeros(len(ids)), [labels[i] for i in ids]))
+    assert set(built["train"][:]["image_id"]) == {ids[i] for i in train}
+    assert set(built["test"][:]["image_id"]) == {ids[i] for i in test}
+
+
+def test_row_metadata(built, archive_dir):
+    labels = read_labels(archive_dir)
+    sizes = Counter(labels.values())
+    for dataset in built.values():
+        rows = columns(dataset)
+        for i, image_id in enumerate(rows["image_id"]):
+            assert f"lame{rows['slide'][i]}_zone{rows['zone'][i]}_" in image_id
+            excluded = image_id in AUTHORS_EXCLUDED_IMAGES or sizes[labels[image_id]] <= 4
+            assert rows["authors_excluded"][i] == excluded
+            if rows["view"][i] != 0:
+                assert rows["intensity"][i] == 1.0
+    assert any(any(d[:]["authors_excluded"]) for d in built.values())
+
+
+def test_rows_ordered_by_condition_file_then_image_id(loaded, package):
+    rows = columns(loaded["train"])
+    shards = sorted(p.name for p in (package / "microscopy" / "train").glob("*.parquet"))
+    conditions = [name.rsplit("-", 3)[0] for name in shards]
+    keys = [(VIEW_NAMES[v] if v else f"raw_scale{round(100 * x):03d}", i)
+            for v, x, i in zip(rows["view"], rows["intensity"], rows["image_id"])]
+    assert keys == sorted(keys, key=lambda key: (conditions.index(key[0]), key[1]))
+
+
+def test_conversion_is_deterministic_and_packaging_independent(package, archive_zip_dir, tmp_path):
+    again = tmp_path / "again"
+    convert(archive_zip_dir, again, progress=False)  # same seed, but read from a zip in a folder
+    files = sorted(p.relative_to(package) for p in package.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    for relative in files:
+        assert (package / relative).read_bytes() == (again / relative).read_bytes(), relative
+
+
+def test_package_layout_and_parquet_settings(package):
+    files = sorted(str(p.relative_to(package)) for p in package.rglob("*") if p.is_file())
+    assert not [f for f in files if f.endswith(".py")]
+    assert "README.md" in files and "dataset_infos.json" in files
+    shards = [f for f in files if f.endswith(".parquet")]
+    assert len(shards) == 2 * CONDITIONS
+    assert all(f.rsplit("-", 3)[1:] == ["00000", "of", "00001.parquet"] for f in shards)
+    metadata = pq.ParquetFile(package / "microscopy/train/raw_scale050-00000-of-00001.parquet").metadata
+    names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+    raw = names.index("raw.list.element.list.element")
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        assert row_group.num_rows <= ROWS_PER_ROW_GROUP
+        assert row_group.total_byte_size <= 100 * 2**20
+        assert "BYTE_STREAM_SPLIT" in row_group.column(raw).encodings
+        assert row_group.column(raw).compression == "ZSTD"
+        assert row_group.column(names.index("view")).statistics is not None
+
+
+def test_sixteen_bit_views_round_trip(package16, archive16_dir, tmp_path):
+    loaded = datasets.load_dataset(str(package16), "microscopy", split="test", cache_dir=str(tmp_path))
+    assert loaded.features["rgb"] == datasets.Array3D((256, 256, 3), "uint16")
+    rows = columns(loaded)
+    view_rows = [i for i, view in enumerate(rows["view"]) if view != 0]
+    rgbs = loaded.select(view_rows).with_format("numpy", columns=["rgb"], dtype=np.uint16)[:]["rgb"]
+    assert rgbs.dtype == np.uint16
+    assert rgbs.max() > 255  # really 16-bit values, not 8-bit ones widened
+    for rgb, i in zip(rgbs, view_rows):
+        np.testing.assert_array_equal(rgb, source_view(archive16_dir, VIEW_NAMES[rows["view"][i]], rows["image_id"][i]))
+    built = build(archive16_dir, str(tmp_path / "cache"))
+    assert built["test"].data.table.equals(loaded.data.table)
+
+
+def test_repository_infos_are_the_published_ones(tmp_path):
+    write_infos(tmp_path / "dataset_infos.json", published_infos())
+    assert (REPO / "dataset_infos.json").read_text() == (tmp_path / "dataset_infos.json").read_text()
+    splits = published_infos()["microscopy"].splits
+    assert (splits["train"].num_examples, splits["test"].num_examples) == (752 * 19, 188 * 19)
+
+
+def test_card_yaml_matches_the_package(package, loaded):
+    card = datasets.load_dataset_builder(str(package), "microscopy").info
+    assert card.features == loaded["train"].features
+    assert {s: card.splits[s].num_examples for s in card.splits} == {s: d.num_rows for s, d in loaded.items()}
+    text = (package / "README.md").read_text()
+    assert "license: cc-by-4.0" in text and "path: microscopy/train/*.parquet" in text
