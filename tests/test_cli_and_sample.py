@@ -1,0 +1,81 @@
+"""The `lens2logit` command, the synthetic sample generator and folder-name mapping."""
+
+import re
+import zipfile
+
+import pytest
+from helpers import read_labels
+
+from conversion.cli import main
+from conversion.constants import DEMOSAICING, DENOISING, MICROSCOPY_CLASS_COUNTS, PROCESSED_VIEWS, SHARPENING
+from conversion.errors import ArchiveLayoutError
+from conversion.layout import canonical_view, parse_intensity_folder
+from conversion.sample import class_counts
+
+
+def test_sample_is_reproducible_and_has_every_class(tmp_path):
+    assert main(["sample", str(tmp_path / "a"), "--zip", "--seed", "3"]) == 0
+    assert main(["sample", str(tmp_path / "b"), "--zip", "--seed", "3"]) == 0
+    first, second = (tmp_path / "a" / "lens2logit.zip").read_bytes(), (tmp_path / "b" / "lens2logit.zip").read_bytes()
+    assert first == second
+    with zipfile.ZipFile(tmp_path / "a" / "lens2logit.zip") as archive_zip:
+        names = archive_zip.namelist()
+        assert all(name.startswith("lens2logit/microscopy/") for name in names)
+        assert {info.date_time for info in archive_zip.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert len([n for n in names if "/raw_scale" in n]) == 45 * 7
+    assert len([n for n in names if "/processed_views/" in n]) == 45 * 12
+
+
+def test_sample_class_counts():
+    assert class_counts(940) == MICROSCOPY_CLASS_COUNTS
+    counts = class_counts(45)
+    assert sum(counts.values()) == 45 and min(counts.values()) == 2
+
+
+def test_sample_labels_cover_all_classes(archive_dir):
+    assert set(read_labels(archive_dir).values()) == set(MICROSCOPY_CLASS_COUNTS)
+
+
+def test_sample_rejects_too_few_images(tmp_path, capsys):
+    assert main(["sample", str(tmp_path / "a"), "--images", "20"]) == 1
+    assert "--images must be at least 45" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+
+
+def test_convert_and_summary(archive_dir, tmp_path, capsys):
+    out = tmp_path / "package"
+    assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    assert "microscopy: train 684, test 171 rows" in printed.out
+    assert "microscopy/train: 684 rows, published 14,288" in printed.err
+    assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 1
+    assert "already exists; pass --overwrite" in capsys.readouterr().err
+    assert main(["convert", str(archive_dir), str(out), "--no-progress", "--overwrite", "--expect-published"]) == 1
+    capsys.readouterr()
+    assert main(["summary", str(out)]) == 0
+    summary = capsys.readouterr().out
+    assert "microscopy/train: 684 rows of 36 images" in summary
+    assert "raw 252; processed 36 in 12 views" in summary
+    labels = re.search(r"microscopy/test: .*\n.*\n.*\n  label counts \(images\): +(.*)", summary).group(1)
+    assert sum(int(count) for count in re.findall(r"\d+", labels)) == 9
+
+
+@pytest.mark.parametrize("demosaicing", DEMOSAICING)
+@pytest.mark.parametrize("sharpening", SHARPENING)
+@pytest.mark.parametrize("denoising", DENOISING)
+def test_every_pipeline_spelling_maps_to_its_view(demosaicing, sharpening, denoising):
+    canonical = f"{demosaicing}-{sharpening}-{denoising}"
+    assert canonical in PROCESSED_VIEWS
+    short = denoising.removesuffix("_denoising")
+    code = demosaicing[:2] + sharpening[0] + denoising[:2]
+    for name in (f"{demosaicing}_{sharpening}_{denoising}", canonical, f"{demosaicing} {sharpening} {short}".upper(),
+                 f"{demosaicing}-{sharpening.replace('_', ' ')}-{short}", code, code.upper()):
+        assert canonical_view(name, "here") == canonical, name
+
+
+def test_intensity_folder_names():
+    assert parse_intensity_folder("raw_scale0075", "here") == 0.75
+    assert parse_intensity_folder("RAW_SCALE005", "here") == 0.05
+    assert parse_intensity_folder("raw_scale100", "here") == 1.0
+    with pytest.raises(ArchiveLayoutError, match="here: folder 'raw_scale003' is not an intensity folder"):
+        parse_intensity_folder("raw_scale003", "here")
