@@ -50,7 +50,9 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
     """Lens2Logit: raw sensor data and processed views of the same images, for dataset drift studies."""
 
     BUILDER_CONFIG_CLASS = Lens2LogitConfig
-    BUILDER_CONFIGS = [Lens2LogitConfig(name=name, version=VERSION, description=text) for name, text in DESCRIPTION.items()]
+    BUILDER_CONFIGS = [
+        Lens2LogitConfig(name=name, version=VERSION, description=text) for name, text in DESCRIPTION.items()
+    ]
     DEFAULT_CONFIG_NAME = "microscopy"
 
     def _info(self) -> datasets.DatasetInfo:

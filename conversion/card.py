@@ -9,7 +9,15 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from conversion.constants import CITATION, INTENSITIES, LICENSE, MICROSCOPY_CLASSES, PROCESSED_VIEWS, SPLITS, ZENODO_DOI
+from conversion.constants import (
+    CITATION,
+    INTENSITIES,
+    LICENSE,
+    MICROSCOPY_CLASSES,
+    PROCESSED_VIEWS,
+    SPLITS,
+    ZENODO_DOI,
+)
 from conversion.microscopy import MicroscopyIndex
 
 COLUMNS = {
@@ -27,7 +35,12 @@ COLUMNS = {
 
 
 def _size_category(rows: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
         if rows < limit:
             return name
     return "1M<n<10M"
@@ -62,7 +75,10 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 def _microscopy_section(info: datasets.DatasetInfo, index: MicroscopyIndex) -> str:
     per_split = {split: Counter(index.images[i].label for i in index.image_ids(split)) for split in SPLITS}
-    labels = _table(["label", *SPLITS], [[code, *(per_split[s][code] for s in SPLITS)] for code in MICROSCOPY_CLASSES])
+    labels = _table(
+        ["label", *SPLITS],
+        [[code, *(per_split[s][code] for s in SPLITS)] for code in MICROSCOPY_CLASSES],
+    )
     counts = _table(
         ["split", "images", "rows"],
         [[s, len(index.image_ids(s)), f"{info.splits[s].num_examples:,}"] for s in SPLITS],

@@ -29,8 +29,13 @@ def _convert(args: argparse.Namespace) -> int:
     from conversion.convert import convert
     from conversion.published import differences
 
-    report = convert(args.archive, args.out, overwrite=args.overwrite, allow_missing=args.allow_missing,
-                     progress=not args.no_progress)
+    report = convert(
+        args.archive,
+        args.out,
+        overwrite=args.overwrite,
+        allow_missing=args.allow_missing,
+        progress=not args.no_progress,
+    )
     for problem in report.skipped:
         print(f"allowed (--allow-missing): {problem}", file=sys.stderr)
     for name, info in report.infos.items():
@@ -50,7 +55,7 @@ def _summary(args: argparse.Namespace) -> int:
         columns = dataset.select_columns(["image_id", "view", "intensity", "label"]).to_dict()
         views = Counter(dataset.features["view"].int2str(columns["view"]))
         intensities = Counter(f"{value:.2f}" for value in columns["intensity"])
-        image_labels = dict(zip(columns["image_id"], dataset.features["label"].int2str(columns["label"])))
+        image_labels = dict(zip(columns["image_id"], dataset.features["label"].int2str(columns["label"]), strict=True))
         labels = Counter(image_labels.values())
         print(f"{args.config}/{split}: {dataset.num_rows:,} rows of {len(image_labels):,} images")
         raw_rows = views.pop("raw", 0)
@@ -71,27 +76,46 @@ def _infos(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lens2logit", description=__doc__, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lens2logit",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     sample = commands.add_parser("sample", help="write a synthetic archive in the real layout")
     sample.add_argument("out", type=Path, help="new folder to write")
     sample.add_argument("--zip", action="store_true", help="write one zip (members under lens2logit/) in OUT")
-    sample.add_argument("--images", type=int, default=45, help="microscopy images (default 45; 940 is the real count)")
+    sample.add_argument(
+        "--images",
+        type=int,
+        default=45,
+        help="microscopy images (default 45; 940 is the real count)",
+    )
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sample.add_argument("--view-dtype", choices=["uint8", "uint16"], default="uint8",
-                        help="processed views as 8-bit PNG (default) or 16-bit TIFF")
+    sample.add_argument(
+        "--view-dtype",
+        choices=["uint8", "uint16"],
+        default="uint8",
+        help="processed views as 8-bit PNG (default) or 16-bit TIFF",
+    )
     sample.set_defaults(run=_sample)
 
     convert = commands.add_parser("convert", help="convert the archive into the Hub package")
     convert.add_argument("archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips")
     convert.add_argument("out", type=Path, help="package folder to write")
     convert.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    convert.add_argument("--allow-missing", action="store_true",
-                         help="convert an incomplete archive, reporting what is missing")
-    convert.add_argument("--expect-published", action="store_true",
-                         help="exit 1 when counts or features differ from the published archive")
+    convert.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="convert an incomplete archive, reporting what is missing",
+    )
+    convert.add_argument(
+        "--expect-published",
+        action="store_true",
+        help="exit 1 when counts or features differ from the published archive",
+    )
     convert.add_argument("--no-progress", action="store_true", help="hide progress bars")
     convert.set_defaults(run=_convert)
 

@@ -49,14 +49,21 @@ def _counted(tables: Iterator[pa.Table], totals: dict[str, int], bar: tqdm) -> I
         yield table
 
 
-def _write_microscopy(archive: Archive, index: microscopy.MicroscopyIndex, out: Path, progress: bool) -> datasets.DatasetInfo:
+def _write_microscopy(
+    archive: Archive, index: microscopy.MicroscopyIndex, out: Path, progress: bool
+) -> datasets.DatasetInfo:
     features = microscopy_features(index.view_dtype)
     splits = datasets.SplitDict(dataset_name=DATASET_NAME)
     download_size = 0
     for split in SPLITS:
         expected = index.num_rows(split)
         totals = {"rows": 0, "bytes": 0}
-        with tqdm(total=expected, desc=f"microscopy/{split}", unit=" rows", disable=None if progress else True) as bar:
+        with tqdm(
+            total=expected,
+            desc=f"microscopy/{split}",
+            unit=" rows",
+            disable=None if progress else True,
+        ) as bar:
             tables = microscopy.iter_tables(archive, index, split, features)
             for condition, group in itertools.groupby(tables, key=lambda item: item[0]):
                 counted = _counted((table for _, _, table in group), totals, bar)
@@ -64,12 +71,28 @@ def _write_microscopy(archive: Archive, index: microscopy.MicroscopyIndex, out: 
                     download_size += shard.stat().st_size
         written = sum(pq.ParquetFile(p).metadata.num_rows for p in (out / "microscopy" / split).glob("*.parquet"))
         if not expected == totals["rows"] == written:
-            raise Lens2LogitError(f"microscopy/{split}: {expected} rows expected, {totals['rows']} generated, {written} written")
-        splits.add(datasets.SplitInfo(name=split, num_bytes=totals["bytes"], num_examples=expected, dataset_name=DATASET_NAME))
+            raise Lens2LogitError(
+                f"microscopy/{split}: {expected} rows expected, {totals['rows']} generated, {written} written"
+            )
+        splits.add(
+            datasets.SplitInfo(
+                name=split,
+                num_bytes=totals["bytes"],
+                num_examples=expected,
+                dataset_name=DATASET_NAME,
+            )
+        )
     return datasets.DatasetInfo(
-        description="", citation=CITATION, homepage=HOMEPAGE, license=LICENSE, features=features, splits=splits,
-        download_size=download_size, dataset_size=sum(s.num_bytes for s in splits.values()),
-        config_name="microscopy", dataset_name=DATASET_NAME,
+        description="",
+        citation=CITATION,
+        homepage=HOMEPAGE,
+        license=LICENSE,
+        features=features,
+        splits=splits,
+        download_size=download_size,
+        dataset_size=sum(s.num_bytes for s in splits.values()),
+        config_name="microscopy",
+        dataset_name=DATASET_NAME,
     )
 
 
@@ -84,8 +107,13 @@ def _replace(staging: Path, out: Path) -> None:
     shutil.rmtree(old)
 
 
-def convert(archive_source, out: Path, overwrite: bool = False, allow_missing: bool = False,
-            progress: bool = True) -> ConversionReport:
+def convert(
+    archive_source,
+    out: Path,
+    overwrite: bool = False,
+    allow_missing: bool = False,
+    progress: bool = True,
+) -> ConversionReport:
     """Write the Hub package for the archive at `archive_source` into the folder `out`, atomically."""
     out = Path(out)
     if out.exists() and not overwrite:

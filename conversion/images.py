@@ -16,8 +16,7 @@ _PREVIEW_QUALITY = 90
 def _check(array: np.ndarray, shape: tuple[int, ...], dtypes: tuple[str, ...], where: str) -> np.ndarray:
     if array.shape != shape or array.dtype.name not in dtypes:
         raise ImageFormatError(
-            f"{where}: expected {'/'.join(dtypes)} of shape {shape}, "
-            f"found {array.dtype.name} of shape {array.shape}"
+            f"{where}: expected {'/'.join(dtypes)} of shape {shape}, found {array.dtype.name} of shape {array.shape}"
         )
     return array
 
@@ -40,8 +39,7 @@ def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
         bit_depth, colour_type = data[24], data[25]
         if bit_depth == 16 and colour_type in (2, 6):
             raise ImageFormatError(
-                f"{where}: 16-bit colour PNG cannot be decoded losslessly with Pillow; "
-                "store 16-bit views as TIFF"
+                f"{where}: 16-bit colour PNG cannot be decoded losslessly with Pillow; store 16-bit views as TIFF"
             )
         try:
             with Image.open(io.BytesIO(data)) as image:

@@ -26,7 +26,11 @@ def parse_labels(
             raise LabelFileError(f"{at}: expected '<image name> <CLASS>', found {line.strip()!r}")
         name, code = fields
         if code not in known_codes:
-            why = "is a code of the authors' scheme absent from the published data" if code in absent_codes else "is not a known class code"
+            why = (
+                "is a code of the authors' scheme absent from the published data"
+                if code in absent_codes
+                else "is not a known class code"
+            )
             raise LabelFileError(f"{at}: class {code!r} {why}; known: {' '.join(known_codes)}")
         if name in labels:
             raise LabelFileError(f"{at}: image {name!r} is labelled again (first at {labels[name].where})")

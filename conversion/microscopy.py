@@ -23,7 +23,12 @@ from conversion.constants import (
     ROWS_PER_ROW_GROUP,
     TILE_SHAPE,
 )
-from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError, LabelFileError
+from conversion.errors import (
+    ArchiveLayoutError,
+    ArchiveNotFoundError,
+    ImageFormatError,
+    LabelFileError,
+)
 from conversion.labels import Label, parse_labels
 from conversion.layout import canonical_view, intensity_folder, parse_intensity_folder
 from conversion.splits import stratified_split
@@ -98,7 +103,11 @@ def _scan_conditions(archive: Archive) -> dict[str, Condition]:
             intensity = parse_intensity_folder(parts[0], where)
             name, view, suffixes = intensity_folder(intensity), RAW_VIEW, RAW_SUFFIXES
         elif len(parts) == 3 and parts[0].lower() == PROCESSED:
-            intensity, view, suffixes = FULL_INTENSITY, canonical_view(parts[1], where), VIEW_SUFFIXES
+            intensity, view, suffixes = (
+                FULL_INTENSITY,
+                canonical_view(parts[1], where),
+                VIEW_SUFFIXES,
+            )
             name = view
         else:
             raise ArchiveLayoutError(
@@ -113,7 +122,9 @@ def _scan_conditions(archive: Archive) -> dict[str, Condition]:
             raise ArchiveLayoutError(f"{where}: folders {folders[name]} and {folder} both hold {name}; keep one")
         condition = conditions.setdefault(name, Condition(name, intensity, view, {}))
         if file.stem in condition.files:
-            raise ArchiveLayoutError(f"{where}: image {file.stem} is already in {archive.where(condition.files[file.stem])}")
+            raise ArchiveLayoutError(
+                f"{where}: image {file.stem} is already in {archive.where(condition.files[file.stem])}"
+            )
         condition.files[file.stem] = path
     return conditions
 
@@ -122,11 +133,23 @@ def _read_labels(archive: Archive) -> dict[str, Label]:
     label_files = [p for p in archive.paths(LABELS) if p.lower().endswith(".dat")]
     if not label_files:
         raise ArchiveNotFoundError(f"no label file (*.dat) in {LABELS}/ of the archive")
-    texts = [(archive.read_bytes(path).decode("utf-8-sig"), archive.where(path)) for path in label_files]
+    texts = [(_label_text(archive, path), archive.where(path)) for path in label_files]
     return parse_labels(texts, MICROSCOPY_CLASSES, MICROSCOPY_ABSENT_CODES)
 
 
-def _reconcile(archive: Archive, conditions: dict[str, Condition], labels: dict[str, Label], problems: _Problems) -> list[str]:
+def _label_text(archive: Archive, path: str) -> str:
+    try:
+        return archive.read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabelFileError(f"{archive.where(path)}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _reconcile(
+    archive: Archive,
+    conditions: dict[str, Condition],
+    labels: dict[str, Label],
+    problems: _Problems,
+) -> list[str]:
     """Image ids present at full intensity and labelled; every other mismatch is a problem."""
     reference = conditions.get(intensity_folder(FULL_INTENSITY))
     if reference is None:
@@ -135,14 +158,18 @@ def _reconcile(archive: Archive, conditions: dict[str, Condition], labels: dict[
     for name in expected:
         if name not in conditions:
             problems.report(ArchiveNotFoundError(f"no folder for {name} in {IMAGES}/ of the archive"))
-    for name, condition in sorted(conditions.items()):
+    for _, condition in sorted(conditions.items()):
         if missing := sorted(reference.files.keys() - condition.files.keys()):
-            problems.report(ArchiveLayoutError(
-                f"{_folder_of(archive, next(iter(condition.files.values())))}: {len(missing)} image(s) of "
-                f"{reference.name} missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
-            ))
+            problems.report(
+                ArchiveLayoutError(
+                    f"{_folder_of(archive, next(iter(condition.files.values())))}: {len(missing)} image(s) of "
+                    f"{reference.name} missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
+                )
+            )
         for image_id in sorted(condition.files.keys() - reference.files.keys()):
-            problems.report(ArchiveLayoutError(f"{archive.where(condition.files.pop(image_id))}: no such image in {reference.name}"))
+            problems.report(
+                ArchiveLayoutError(f"{archive.where(condition.files.pop(image_id))}: no such image in {reference.name}")
+            )
     for name in sorted(labels.keys() - reference.files.keys()):
         problems.report(LabelFileError(f"{labels[name].where}: no image {name!r} in {reference.name}"))
     for image_id in sorted(reference.files.keys() - labels.keys()):
@@ -192,7 +219,11 @@ def index_microscopy(archive: Archive, allow_missing: bool = False) -> Microscop
 
 
 def _rows_table(
-    archive: Archive, index: MicroscopyIndex, condition: Condition, image_ids: list[str], features: datasets.Features
+    archive: Archive,
+    index: MicroscopyIndex,
+    condition: Condition,
+    image_ids: list[str],
+    features: datasets.Features,
 ) -> pa.Table:
     raws, rgbs, previews = [], [], []
     for image_id in image_ids:
@@ -223,7 +254,9 @@ def _rows_table(
         "intensity": [condition.intensity] * len(rows),
         "view": [features["view"].str2int(condition.view)] * len(rows),
         "raw": arrow.array_column(raws, features["raw"]),
-        "rgb": arrow.image_column(rgbs) if isinstance(rgb_feature, datasets.Image) else arrow.array_column(rgbs, rgb_feature),
+        "rgb": arrow.image_column(rgbs)
+        if isinstance(rgb_feature, datasets.Image)
+        else arrow.array_column(rgbs, rgb_feature),
         "label": [features["label"].str2int(row.label) for row in rows],
         "authors_excluded": [row.authors_excluded for row in rows],
         "preview": arrow.image_column(previews),
@@ -240,4 +273,8 @@ def iter_tables(
         present = [image_id for image_id in image_ids if image_id in condition.files]
         for start in range(0, len(present), ROWS_PER_ROW_GROUP):
             batch = present[start : start + ROWS_PER_ROW_GROUP]
-            yield condition.name, f"{condition.name}/{batch[0]}", _rows_table(archive, index, condition, batch, features)
+            yield (
+                condition.name,
+                f"{condition.name}/{batch[0]}",
+                _rows_table(archive, index, condition, batch, features),
+            )

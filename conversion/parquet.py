@@ -58,6 +58,6 @@ def write_shards(tables: Iterable[pa.Table], folder: Path, condition: str, featu
         if sink is not None:
             sink.close()
     shards = [path.with_name(path.name.replace(_PARTIAL, f"-of-{len(partials):05d}.parquet")) for path in partials]
-    for partial, shard in zip(partials, shards):
+    for partial, shard in zip(partials, shards, strict=True):
         partial.rename(shard)
     return shards

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 from PIL import Image, ImageFilter
+from tqdm.auto import tqdm
 
 from conversion.constants import (
     AUTHORS_EXCLUDED_IMAGES,
@@ -32,9 +33,17 @@ FULL_SCALE = 40_000  # brightest full-intensity background value, in DN
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_ROOT = "lens2logit"
 
-_UPSAMPLING = dict(zip(DEMOSAICING, (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS)))
-_SHARPEN = dict(zip(SHARPENING, (ImageFilter.SHARPEN, ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2))))
-_DENOISE = dict(zip(DENOISING, (ImageFilter.GaussianBlur(radius=1), ImageFilter.MedianFilter(size=3))))
+_UPSAMPLING = dict(
+    zip(DEMOSAICING, (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS), strict=True)
+)
+_SHARPEN = dict(
+    zip(
+        SHARPENING,
+        (ImageFilter.SHARPEN, ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2)),
+        strict=True,
+    )
+)
+_DENOISE = dict(zip(DENOISING, (ImageFilter.GaussianBlur(radius=1), ImageFilter.MedianFilter(size=3)), strict=True))
 
 
 def class_counts(images: int) -> dict[str, int]:
@@ -54,7 +63,9 @@ def class_counts(images: int) -> dict[str, int]:
 
 def image_names(images: int, rng: np.random.Generator) -> list[str]:
     """Real-looking, distinct image names; the image the authors excluded comes first."""
-    grid = [f"Ma190c_lame{s}_zone{z}_composite_Mcropped_{k}" for s in range(1, 5) for z in range(1, 41) for k in range(1, 7)]
+    grid = [
+        f"Ma190c_lame{s}_zone{z}_composite_Mcropped_{k}" for s in range(1, 5) for z in range(1, 41) for k in range(1, 7)
+    ]
     others = [name for name in grid if name not in AUTHORS_EXCLUDED_IMAGES]
     chosen = rng.choice(len(others), size=images - 1, replace=False)
     return [AUTHORS_EXCLUDED_IMAGES[0], *(others[i] for i in sorted(chosen))]
@@ -132,9 +143,9 @@ def microscopy_files(images: int, seed: int, view_dtype: str) -> Iterator[tuple[
     names = image_names(images, rng)
     labels = [code for code, count in class_counts(images).items() for _ in range(count)]
     rng.shuffle(labels)
-    lines = "".join(f"{name} {code}\n" for name, code in sorted(zip(names, labels)))
+    lines = "".join(f"{name} {code}\n" for name, code in sorted(zip(names, labels, strict=True)))
     yield f"microscopy/labels/{MICROSCOPY_LABEL_FILE}", lines.encode()
-    for number, name in enumerate(names):
+    for number, name in enumerate(tqdm(names, desc="sample microscopy", unit=" images", disable=None)):
         image_rng = np.random.default_rng([seed, number])
         captures = _raw_captures(_cell_rgb(image_rng), image_rng)
         for intensity, mosaic in captures.items():
@@ -145,8 +156,13 @@ def microscopy_files(images: int, seed: int, view_dtype: str) -> Iterator[tuple[
             yield f"microscopy/images/processed_views/{folder}/{name}.{suffix}", data
 
 
-def write_sample(out: Path, images: int = MIN_MICROSCOPY_IMAGES, seed: int = 0, as_zip: bool = False,
-                 view_dtype: str = "uint8") -> Path:
+def write_sample(
+    out: Path,
+    images: int = MIN_MICROSCOPY_IMAGES,
+    seed: int = 0,
+    as_zip: bool = False,
+    view_dtype: str = "uint8",
+) -> Path:
     """Write the synthetic archive to `out` (a folder; with `as_zip`, a folder holding one zip)."""
     out = Path(out)
     if out.exists():

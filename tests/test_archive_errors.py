@@ -1,7 +1,6 @@
 """Every tolerance and every error of the archive layout: each error names the file or line."""
 
 import io
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -69,7 +68,7 @@ def test_zip_links_are_rejected(tmp_path):
 
 def test_folder_links_are_rejected(archive):
     link = archive / IMAGES / "raw_scale100" / "link.tiff"
-    os.symlink(first_image(archive), link)
+    link.symlink_to(first_image(archive))
     with pytest.raises(UnsafeArchiveError, match="link.tiff: links are not allowed"):
         Archive(archive)
 
@@ -104,7 +103,10 @@ def test_zip_without_top_folder_and_folder_of_zips(archive_dir, archive_zip_dir,
 def test_file_in_two_zips_is_an_error(tmp_path):
     first = write_zip(tmp_path / "a.zip", {"microscopy/labels/x.dat": b""})
     second = write_zip(tmp_path / "b.zip", {"lens2logit/microscopy/labels/x.dat": b""})
-    with pytest.raises(ArchiveLayoutError, match=r"present twice, in .*a\.zip:microscopy/labels/x\.dat and .*b\.zip"):
+    with pytest.raises(
+        ArchiveLayoutError,
+        match=r"present twice, in .*a\.zip:microscopy/labels/x\.dat and .*b\.zip",
+    ):
         Archive([first, second])
 
 
@@ -118,7 +120,9 @@ def test_folder_name_tolerances(archive, archive_dir):
     raw.rename(raw.with_suffix(".TIF"))
     found = index(archive)
     assert [c.name for c in found.conditions] == [c.name for c in index(archive_dir).conditions]
-    assert {c.name: len(c.files) for c in found.conditions} == {c.name: len(c.files) for c in index(archive_dir).conditions}
+    assert {c.name: len(c.files) for c in found.conditions} == {
+        c.name: len(c.files) for c in index(archive_dir).conditions
+    }
 
 
 def test_unknown_pipeline_folder_lists_the_names_understood(archive):
@@ -157,7 +161,10 @@ def test_label_file_crlf_and_blank_lines_are_accepted(archive, archive_dir):
     [
         ("Ma190c_lame1_zone1_composite_Mcropped_9 LYT extra", "expected '<image name> <CLASS>'"),
         ("Ma190c_lame1_zone1_composite_Mcropped_9 XYZ", "class 'XYZ' is not a known class code"),
-        ("Ma190c_lame1_zone1_composite_Mcropped_9 EBO", "class 'EBO' is a code of the authors' scheme absent"),
+        (
+            "Ma190c_lame1_zone1_composite_Mcropped_9 EBO",
+            "class 'EBO' is a code of the authors' scheme absent",
+        ),
     ],
 )
 def test_bad_label_lines_name_the_line(archive, line, message):
@@ -165,6 +172,12 @@ def test_bad_label_lines_name_the_line(archive, line, message):
     lines = labels.read_text().splitlines()
     labels.write_text("\n".join([*lines[:3], line, *lines[3:]]) + "\n")
     with pytest.raises(LabelFileError, match=rf"{MICROSCOPY_LABEL_FILE}:4: {message}"):
+        index(archive)
+
+
+def test_label_file_that_is_not_text(archive):
+    (archive / LABELS).write_bytes(b"Ma190c_lame1 \xff\xfe LYT\n")
+    with pytest.raises(LabelFileError, match=rf"{MICROSCOPY_LABEL_FILE}: not UTF-8 text"):
         index(archive)
 
 
@@ -184,7 +197,8 @@ def test_label_without_image(archive):
         index(archive)
     with Archive(archive) as opened:
         allowed = index_microscopy(opened, allow_missing=True)
-    assert len(allowed.skipped) == 1 and "Ma190c_lame9_zone9" in allowed.skipped[0]
+    assert len(allowed.skipped) == 1
+    assert "Ma190c_lame9_zone9" in allowed.skipped[0]
 
 
 def test_image_without_label(archive, archive_dir):
@@ -204,7 +218,10 @@ def test_image_without_label(archive, archive_dir):
 def test_intensity_folder_with_fewer_images(archive):
     missing = first_image(archive, "raw_scale025")
     missing.unlink()
-    with pytest.raises(ArchiveLayoutError, match=rf"raw_scale025: 1 image\(s\) of raw_scale100 missing: {missing.stem}"):
+    with pytest.raises(
+        ArchiveLayoutError,
+        match=rf"raw_scale025: 1 image\(s\) of raw_scale100 missing: {missing.stem}",
+    ):
         index(archive)
     with Archive(archive) as opened:
         allowed = index_microscopy(opened, allow_missing=True)
@@ -222,7 +239,10 @@ def test_missing_view_folder(archive):
 def test_image_not_in_full_intensity_folder(archive):
     extra = archive / IMAGES / "raw_scale010" / "Ma190c_lame9_zone9_composite_Mcropped_9.tiff"
     shutil.copy(first_image(archive, "raw_scale010"), extra)
-    with pytest.raises(ArchiveLayoutError, match=r"raw_scale010/Ma190c_lame9_zone9_composite_Mcropped_9\.tiff: no such image"):
+    with pytest.raises(
+        ArchiveLayoutError,
+        match=r"raw_scale010/Ma190c_lame9_zone9_composite_Mcropped_9\.tiff: no such image",
+    ):
         index(archive)
 
 
@@ -235,8 +255,14 @@ def tiff(array: np.ndarray) -> bytes:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (tiff(np.zeros((128, 256), np.uint16)), r"expected uint16 of shape \(256, 256\), found uint16 of shape \(128, 256\)"),
-        (tiff(np.zeros((256, 256), np.uint8)), r"expected uint16 of shape \(256, 256\), found uint8"),
+        (
+            tiff(np.zeros((128, 256), np.uint16)),
+            r"expected uint16 of shape \(256, 256\), found uint16 of shape \(128, 256\)",
+        ),
+        (
+            tiff(np.zeros((256, 256), np.uint8)),
+            r"expected uint16 of shape \(256, 256\), found uint8",
+        ),
         (b"not a tiff at all", "cannot read as TIFF"),
     ],
 )

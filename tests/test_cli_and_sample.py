@@ -7,7 +7,13 @@ import pytest
 from helpers import read_labels
 
 from conversion.cli import main
-from conversion.constants import DEMOSAICING, DENOISING, MICROSCOPY_CLASS_COUNTS, PROCESSED_VIEWS, SHARPENING
+from conversion.constants import (
+    DEMOSAICING,
+    DENOISING,
+    MICROSCOPY_CLASS_COUNTS,
+    PROCESSED_VIEWS,
+    SHARPENING,
+)
 from conversion.errors import ArchiveLayoutError
 from conversion.layout import canonical_view, parse_intensity_folder
 from conversion.sample import class_counts
@@ -16,7 +22,10 @@ from conversion.sample import class_counts
 def test_sample_is_reproducible_and_has_every_class(tmp_path):
     assert main(["sample", str(tmp_path / "a"), "--zip", "--seed", "3"]) == 0
     assert main(["sample", str(tmp_path / "b"), "--zip", "--seed", "3"]) == 0
-    first, second = (tmp_path / "a" / "lens2logit.zip").read_bytes(), (tmp_path / "b" / "lens2logit.zip").read_bytes()
+    first, second = (
+        (tmp_path / "a" / "lens2logit.zip").read_bytes(),
+        (tmp_path / "b" / "lens2logit.zip").read_bytes(),
+    )
     assert first == second
     with zipfile.ZipFile(tmp_path / "a" / "lens2logit.zip") as archive_zip:
         names = archive_zip.namelist()
@@ -29,7 +38,8 @@ def test_sample_is_reproducible_and_has_every_class(tmp_path):
 def test_sample_class_counts():
     assert class_counts(940) == MICROSCOPY_CLASS_COUNTS
     counts = class_counts(45)
-    assert sum(counts.values()) == 45 and min(counts.values()) == 2
+    assert sum(counts.values()) == 45
+    assert min(counts.values()) == 2
 
 
 def test_sample_labels_cover_all_classes(archive_dir):
@@ -50,7 +60,19 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     assert "microscopy/train: 684 rows, published 14,288" in printed.err
     assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 1
     assert "already exists; pass --overwrite" in capsys.readouterr().err
-    assert main(["convert", str(archive_dir), str(out), "--no-progress", "--overwrite", "--expect-published"]) == 1
+    assert (
+        main(
+            [
+                "convert",
+                str(archive_dir),
+                str(out),
+                "--no-progress",
+                "--overwrite",
+                "--expect-published",
+            ]
+        )
+        == 1
+    )
     capsys.readouterr()
     assert main(["summary", str(out)]) == 0
     summary = capsys.readouterr().out
@@ -68,8 +90,14 @@ def test_every_pipeline_spelling_maps_to_its_view(demosaicing, sharpening, denoi
     assert canonical in PROCESSED_VIEWS
     short = denoising.removesuffix("_denoising")
     code = demosaicing[:2] + sharpening[0] + denoising[:2]
-    for name in (f"{demosaicing}_{sharpening}_{denoising}", canonical, f"{demosaicing} {sharpening} {short}".upper(),
-                 f"{demosaicing}-{sharpening.replace('_', ' ')}-{short}", code, code.upper()):
+    for name in (
+        f"{demosaicing}_{sharpening}_{denoising}",
+        canonical,
+        f"{demosaicing} {sharpening} {short}".upper(),
+        f"{demosaicing}-{sharpening.replace('_', ' ')}-{short}",
+        code,
+        code.upper(),
+    ):
         assert canonical_view(name, "here") == canonical, name
 
 

@@ -43,8 +43,9 @@ def loaded(package, tmp_path_factory):
 
 
 def columns(dataset: datasets.Dataset) -> dict[str, list]:
-    return dataset.select_columns(["image_id", "split", "intensity", "view", "label", "slide", "zone",
-                                   "authors_excluded"]).to_dict()
+    return dataset.select_columns(
+        ["image_id", "split", "intensity", "view", "label", "slide", "zone", "authors_excluded"]
+    ).to_dict()
 
 
 def assert_pixels_match_archive(dataset: datasets.Dataset, archive: Path) -> None:
@@ -55,10 +56,10 @@ def assert_pixels_match_archive(dataset: datasets.Dataset, archive: Path) -> Non
     mosaics = dataset.select(raw_rows).with_format("numpy", columns=["raw"], dtype=np.uint16)[:]["raw"]
     assert mosaics.dtype == np.uint16
     assert mosaics.shape == (len(raw_rows), 256, 256)
-    for mosaic, i in zip(mosaics, raw_rows):
+    for mosaic, i in zip(mosaics, raw_rows, strict=True):
         np.testing.assert_array_equal(mosaic, source_raw(archive, rows["image_id"][i], rows["intensity"][i]))
     encoded = dataset.select(view_rows).cast_column("rgb", datasets.Image(decode=False))[:]["rgb"]
-    for image, i in zip(encoded, view_rows):
+    for image, i in zip(encoded, view_rows, strict=True):
         view = VIEW_NAMES[rows["view"][i]]
         np.testing.assert_array_equal(decode_png(image["bytes"]), source_view(archive, view, rows["image_id"][i]))
 
@@ -92,8 +93,10 @@ def test_streaming_is_bit_exact(package, archive_dir):
     assert seen == test_images * len(INTENSITIES)
     first = list(stream.skip(len(PROCESSED_VIEWS) * test_images).take(2))  # raw rows, python format
     for row in first:
-        np.testing.assert_array_equal(np.asarray(row["raw"], dtype=np.uint16),
-                                      source_raw(archive_dir, row["image_id"], row["intensity"]))
+        np.testing.assert_array_equal(
+            np.asarray(row["raw"], dtype=np.uint16),
+            source_raw(archive_dir, row["image_id"], row["intensity"]),
+        )
 
 
 def test_counts_labels_and_conditions(built, archive_dir):
@@ -105,11 +108,11 @@ def test_counts_labels_and_conditions(built, archive_dir):
         total += len(images)
         assert dataset.num_rows == len(images) * CONDITIONS
         assert set(rows["split"]) == {split}
-        conditions = Counter(zip(rows["view"], rows["intensity"]))
+        conditions = Counter(zip(rows["view"], rows["intensity"], strict=True))
         assert set(conditions.values()) == {len(images)}
         assert len(conditions) == CONDITIONS
         label_names = dataset.features["label"].names
-        assert all(label_names[label] == labels[i] for i, label in zip(rows["image_id"], rows["label"]))
+        assert all(label_names[label] == labels[i] for i, label in zip(rows["image_id"], rows["label"], strict=True))
     assert total == len(labels)
 
 
@@ -140,8 +143,10 @@ def test_rows_ordered_by_condition_file_then_image_id(loaded, package):
     rows = columns(loaded["train"])
     shards = sorted(p.name for p in (package / "microscopy" / "train").glob("*.parquet"))
     conditions = [name.rsplit("-", 3)[0] for name in shards]
-    keys = [(VIEW_NAMES[v] if v else f"raw_scale{round(100 * x):03d}", i)
-            for v, x, i in zip(rows["view"], rows["intensity"], rows["image_id"])]
+    keys = [
+        (VIEW_NAMES[v] if v else f"raw_scale{round(100 * x):03d}", i)
+        for v, x, i in zip(rows["view"], rows["intensity"], rows["image_id"], strict=True)
+    ]
     assert keys == sorted(keys, key=lambda key: (conditions.index(key[0]), key[1]))
 
 
@@ -157,7 +162,8 @@ def test_conversion_is_deterministic_and_packaging_independent(package, archive_
 def test_package_layout_and_parquet_settings(package):
     files = sorted(str(p.relative_to(package)) for p in package.rglob("*") if p.is_file())
     assert not [f for f in files if f.endswith(".py")]
-    assert "README.md" in files and "dataset_infos.json" in files
+    assert "README.md" in files
+    assert "dataset_infos.json" in files
     shards = [f for f in files if f.endswith(".parquet")]
     assert len(shards) == 2 * CONDITIONS
     assert all(f.rsplit("-", 3)[1:] == ["00000", "of", "00001.parquet"] for f in shards)
@@ -181,7 +187,7 @@ def test_sixteen_bit_views_round_trip(package16, archive16_dir, tmp_path):
     rgbs = loaded.select(view_rows).with_format("numpy", columns=["rgb"], dtype=np.uint16)[:]["rgb"]
     assert rgbs.dtype == np.uint16
     assert rgbs.max() > 255  # really 16-bit values, not 8-bit ones widened
-    for rgb, i in zip(rgbs, view_rows):
+    for rgb, i in zip(rgbs, view_rows, strict=True):
         np.testing.assert_array_equal(rgb, source_view(archive16_dir, VIEW_NAMES[rows["view"][i]], rows["image_id"][i]))
     built = build(archive16_dir, str(tmp_path / "cache"))
     assert built["test"].data.table.equals(loaded.data.table)
@@ -199,4 +205,5 @@ def test_card_yaml_matches_the_package(package, loaded):
     assert card.features == loaded["train"].features
     assert {s: card.splits[s].num_examples for s in card.splits} == {s: d.num_rows for s, d in loaded.items()}
     text = (package / "README.md").read_text()
-    assert "license: cc-by-4.0" in text and "path: microscopy/train/*.parquet" in text
+    assert "license: cc-by-4.0" in text
+    assert "path: microscopy/train/*.parquet" in text
