@@ -72,7 +72,8 @@ class MicroscopyIndex:
         return [image_id for image_id, image in self.images.items() if image.split == split]
 
     def num_rows(self, split: str) -> int:
-        return sum(image_id in c.files for c in self.conditions for image_id in self.image_ids(split))
+        image_ids = self.image_ids(split)
+        return sum(image_id in condition.files for condition in self.conditions for image_id in image_ids)
 
 
 class _Problems:
@@ -184,13 +185,18 @@ def _slide_zone(image_id: str, where: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def detect_view_dtype(archive: Archive) -> str:
+def _view_dtype(archive: Archive, conditions: list[Condition]) -> str:
     """The dtype of the processed views (read from the first view file); uint8 when there are none."""
-    for _, condition in sorted(_scan_conditions(archive).items()):
-        if condition.view != RAW_VIEW:
+    for condition in conditions:
+        if condition.view != RAW_VIEW and condition.files:
             path = next(iter(condition.files.values()))
             return images.decode_view(archive.read_bytes(path), TILE_SHAPE, archive.where(path)).dtype.name
     return "uint8"
+
+
+def detect_view_dtype(archive: Archive) -> str:
+    """The dtype of the archive's processed views, without checking the rest of the archive."""
+    return _view_dtype(archive, [condition for _, condition in sorted(_scan_conditions(archive).items())])
 
 
 def index_microscopy(archive: Archive, allow_missing: bool = False) -> MicroscopyIndex:
@@ -215,7 +221,7 @@ def index_microscopy(archive: Archive, allow_missing: bool = False) -> Microscop
         slide, zone = _slide_zone(image_id, archive.where(reference.files[image_id]))
         excluded = image_id in AUTHORS_EXCLUDED_IMAGES or class_sizes[codes[image_id]] < AUTHORS_MIN_CLASS_SIZE
         index_images[image_id] = MicroscopyImage(image_id, slide, zone, codes[image_id], splits[image_id], excluded)
-    return MicroscopyIndex(index_images, ordered, detect_view_dtype(archive), problems.found)
+    return MicroscopyIndex(index_images, ordered, _view_dtype(archive, ordered), problems.found)
 
 
 def _rows_table(
