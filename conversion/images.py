@@ -51,18 +51,8 @@ def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
     return _check(array, (*shape, 3), ("uint8", "uint16"), where)
 
 
-def decode_mask(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
-    """A binary mask as bool (source non-zero -> True)."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            array = np.asarray(image)
-    except Exception as exc:
-        raise ImageFormatError(f"{where}: cannot read as an image: {exc}") from exc
-    return _check(array, shape, ("bool", "uint8", "uint16", "int32"), where) != 0
-
-
 def encode_png(array: np.ndarray) -> bytes:
-    """Lossless PNG of an 8-bit RGB or grayscale array, or a bool array as a 1-bit image."""
+    """Lossless PNG of an 8-bit RGB or grayscale array."""
     image = Image.fromarray(array)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
