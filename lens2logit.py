@@ -16,7 +16,7 @@ import datasets
 
 from conversion import microscopy
 from conversion.archive import Archive
-from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
+from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
 from conversion.errors import ArchiveNotFoundError
 from conversion.features import microscopy_features
 
@@ -75,7 +75,7 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
         if self.config.data_dir is None:
             raise ArchiveNotFoundError(
-                "no archive given: pass data_dir= the Lens2Logit archive from Zenodo record 5235536 "
+                f"no archive given: pass data_dir= the Lens2Logit archive from Zenodo record {ZENODO_RECORD_ID} "
                 "(extracted folder, .zip, or folder of zips)"
             )
         with Archive(self.config.data_dir) as archive:

@@ -10,6 +10,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
 from conversion.constants import (
+    BAYER_PATTERN,
     CITATION,
     INTENSITIES,
     LICENSE,
@@ -26,7 +27,7 @@ COLUMNS = {
     "split": "`train` or `test`, the split the row is in",
     "intensity": "fraction of the full exposure: " + ", ".join(f"{i:.2f}" for i in INTENSITIES),
     "view": "`raw`, or the processed view `<demosaicing>-<sharpening>-<denoising>`",
-    "raw": "RGGB Bayer mosaic exactly as in the TIFF (uint16 256x256); null on view rows",
+    "raw": f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256); null on view rows",
     "rgb": "processed RGB view of the full-intensity capture, as stored; null on raw rows",
     "label": "leukocyte class: " + ", ".join(MICROSCOPY_CLASSES),
     "authors_excluded": "true for images the authors left out of training (kept here, flagged)",

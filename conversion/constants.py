@@ -61,24 +61,3 @@ PREVIEW_SIZE = (128, 128)
 ROWS_PER_ROW_GROUP = 100
 MAX_ROW_GROUP_BYTES = 100 * 2**20
 MAX_SHARD_BYTES = 500 * 2**20
-
-# Camera parameters of the authors' processing (black level per RGGB channel in normalised units,
-# white balance RGB, 3x3 colour matrix row-major).
-CAMERA = {
-    "microscopy": {
-        "sensor": "PCO edge 5.5 (2560x2160 CMOS), 40x/0.95 NA objective",
-        "black_level": [9.834368023181512e-06] * 4,
-        "white_balance": [-0.6567, 1.9673, 3.5304],
-        "colour_matrix": [
-            -2.0338,
-            0.0933,
-            0.4157,
-            -0.0286,
-            2.6464,
-            -0.0574,
-            -0.5516,
-            -0.0947,
-            2.9308,
-        ],
-    },
-}

@@ -21,6 +21,11 @@ def _check(array: np.ndarray, shape: tuple[int, ...], dtypes: tuple[str, ...], w
     return array
 
 
+def _png_header(data: bytes) -> tuple[int, int] | None:
+    """(bit depth, colour type) of PNG bytes, None for anything else."""
+    return (data[24], data[25]) if data.startswith(_PNG_SIGNATURE) else None
+
+
 def decode_tiff(data: bytes, where: str) -> np.ndarray:
     try:
         return tifffile.imread(io.BytesIO(data))
@@ -35,9 +40,8 @@ def decode_raw(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
 
 def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
     """A processed RGB view (PNG or TIFF), uint8 or uint16, values exactly as stored."""
-    if data.startswith(_PNG_SIGNATURE):
-        bit_depth, colour_type = data[24], data[25]
-        if bit_depth == 16 and colour_type in (2, 6):
+    if (header := _png_header(data)) is not None:
+        if header[0] == 16 and header[1] in (2, 6):  # 16-bit RGB / RGBA
             raise ImageFormatError(
                 f"{where}: 16-bit colour PNG cannot be decoded losslessly with Pillow; store 16-bit views as TIFF"
             )
@@ -61,7 +65,7 @@ def encode_png(array: np.ndarray) -> bytes:
 
 def view_png(data: bytes, pixels: np.ndarray) -> bytes:
     """PNG bytes of an 8-bit view: the source file itself when it is an 8-bit RGB PNG."""
-    if data.startswith(_PNG_SIGNATURE) and data[24] == 8 and data[25] == 2:
+    if _png_header(data) == (8, 2):  # 8-bit RGB
         return data
     return encode_png(pixels)
 

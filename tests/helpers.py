@@ -7,7 +7,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from conversion.constants import INTENSITIES, MICROSCOPY_LABEL_FILE
+from conversion.constants import MICROSCOPY_LABEL_FILE
 from conversion.layout import intensity_folder
 
 
@@ -30,6 +30,3 @@ def source_view(archive: Path, view: str, image_id: str) -> np.ndarray:
 
 def decode_png(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
-
-
-ALL_INTENSITIES = INTENSITIES
