@@ -14,21 +14,14 @@ from dataclasses import dataclass
 
 import datasets
 
-from conversion import microscopy
 from conversion.archive import Archive
+from conversion.configs import DESCRIPTIONS, ConfigIndex, config, detect_view_dtype, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
 from conversion.errors import ArchiveNotFoundError
-from conversion.features import microscopy_features
 
 logger = datasets.logging.get_logger(__name__)
 
 VERSION = datasets.Version("1.0.0")
-DESCRIPTION = {
-    "microscopy": (
-        "Raw-Microscopy: 940 bright-field blood smear images (leukocyte classes), each as raw 16-bit "
-        "RGGB mosaics at 7 intensities and 12 processed RGB views; one row per image and condition."
-    ),
-}
 
 
 @dataclass
@@ -38,8 +31,8 @@ class Lens2LogitConfig(datasets.BuilderConfig):
     Args:
         view_dtype: dtype of the processed RGB views, `"uint8"` (stored as PNG images) or `"uint16"`
             (stored as uint16 arrays). None reads it from the archive in `data_dir`.
-        allow_missing: let an incomplete archive through (images without labels, folders with
-            fewer images than `raw_scale100`, ...); each problem is logged as a warning.
+        allow_missing: let an incomplete archive through (images without labels or masks, folders
+            with fewer images than `raw_scale100`, ...); each problem is logged as a warning.
     """
 
     view_dtype: str | None = None
@@ -51,14 +44,14 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
 
     BUILDER_CONFIG_CLASS = Lens2LogitConfig
     BUILDER_CONFIGS = [
-        Lens2LogitConfig(name=name, version=VERSION, description=text) for name, text in DESCRIPTION.items()
+        Lens2LogitConfig(name=name, version=VERSION, description=text) for name, text in DESCRIPTIONS.items()
     ]
     DEFAULT_CONFIG_NAME = "microscopy"
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
             description=self.config.description,
-            features=microscopy_features(self._view_dtype()),
+            features=config(self.config.name).features(self._view_dtype()),
             homepage=HOMEPAGE,
             license=LICENSE,
             citation=CITATION,
@@ -70,7 +63,7 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
         if self.config.data_dir is None:
             return "uint8"
         with Archive(self.config.data_dir) as archive:
-            return microscopy.detect_view_dtype(archive)
+            return detect_view_dtype(archive, self.config.name)
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
         if self.config.data_dir is None:
@@ -79,12 +72,12 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
                 "(extracted folder, .zip, or folder of zips)"
             )
         with Archive(self.config.data_dir) as archive:
-            index = microscopy.index_microscopy(archive, self.config.allow_missing)
+            index = index_config(archive, self.config.name, self.config.allow_missing)
         for problem in index.skipped:
             logger.warning("allowed by allow_missing: %s", problem)
         return [datasets.SplitGenerator(name=split, gen_kwargs={"index": index, "split": split}) for split in SPLITS]
 
-    def _generate_tables(self, index: microscopy.MicroscopyIndex, split: str):
+    def _generate_tables(self, index: ConfigIndex, split: str):
         with Archive(self.config.data_dir) as archive:
-            for _, key, table in microscopy.iter_tables(archive, index, split, self.info.features):
+            for _, key, table in index.tables(archive, split):
                 yield key, table

@@ -5,10 +5,12 @@ from collections import Counter
 from pathlib import Path
 
 import datasets
+import numpy as np
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
+from conversion.configs import ConfigIndex
 from conversion.constants import (
     BAYER_PATTERN,
     CITATION,
@@ -19,19 +21,49 @@ from conversion.constants import (
     SPLITS,
     ZENODO_DOI,
 )
+from conversion.drone import DroneFullIndex, DroneIndex
 from conversion.microscopy import MicroscopyIndex
 
+_RAW_TILE = f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256); null on view rows"
+_INTENSITY = "fraction of the full exposure: " + ", ".join(f"{i:.2f}" for i in INTENSITIES)
+_VIEW = "`raw`, or the processed view `<demosaicing>-<sharpening>-<denoising>`"
+_RGB = "processed RGB view of the full-intensity capture, as stored; null on raw rows"
+_SPLIT = "`train` or `test`, the split the row is in"
 COLUMNS = {
-    "image_id": "file stem in the archive, e.g. `Ma190c_lame1_zone1_composite_Mcropped_1`",
-    "slide, zone": "slide (`lameN`) and zone (`zoneN`) read from the name, for grouped splits",
-    "split": "`train` or `test`, the split the row is in",
-    "intensity": "fraction of the full exposure: " + ", ".join(f"{i:.2f}" for i in INTENSITIES),
-    "view": "`raw`, or the processed view `<demosaicing>-<sharpening>-<denoising>`",
-    "raw": f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256); null on view rows",
-    "rgb": "processed RGB view of the full-intensity capture, as stored; null on raw rows",
-    "label": "leukocyte class: " + ", ".join(MICROSCOPY_CLASSES),
-    "authors_excluded": "true for images the authors left out of training (kept here, flagged)",
-    "preview": "small 8-bit JPEG quick-look (raw rows: demosaiced and stretched)",
+    "microscopy": {
+        "image_id": "file stem in the archive, e.g. `Ma190c_lame1_zone1_composite_Mcropped_1`",
+        "slide, zone": "slide (`lameN`) and zone (`zoneN`) read from the name, for grouped splits",
+        "split": _SPLIT,
+        "intensity": _INTENSITY,
+        "view": _VIEW,
+        "raw": _RAW_TILE,
+        "rgb": _RGB,
+        "label": "leukocyte class: " + ", ".join(MICROSCOPY_CLASSES),
+        "authors_excluded": "true for images the authors left out of training (kept here, flagged)",
+        "preview": "small 8-bit JPEG quick-look (raw rows: demosaiced and stretched)",
+    },
+    "drone": {
+        "image_id": "tile name `NN_IIIII`: frame NN, kept tile IIIII",
+        "frame_id": "the full frame NN the tile was cut from",
+        "split": _SPLIT,
+        "intensity": _INTENSITY,
+        "view": _VIEW,
+        "raw": _RAW_TILE + " (12-bit values left-justified: multiples of 16)",
+        "rgb": _RGB,
+        "mask": "car mask, 1-bit PNG: decodes to a bool array (source non-zero -> True)",
+        "car_fraction": "share of car pixels in the mask",
+        "preview": "small 8-bit JPEG quick-look (raw rows: demosaiced and stretched)",
+    },
+    "drone_full": {
+        "image_id": "file stem of the full frame in the archive",
+        "frame_id": "frame number, the NN of its tiles",
+        "split": _SPLIT + " (the split of the frame's tiles)",
+        "intensity": _INTENSITY,
+        "raw": f"{BAYER_PATTERN} Bayer mosaic as a lossless 16-bit grayscale PNG: "
+        "`np.asarray(image)` gives the uint16 values exactly",
+        "mask": "car mask of the frame, 1-bit PNG decoding to bool",
+        "preview": "small 8-bit JPEG quick-look, demosaiced and stretched",
+    },
 }
 
 
@@ -52,8 +84,8 @@ def card_data(infos: dict[str, datasets.DatasetInfo]) -> DatasetCardData:
     data = DatasetCardData(
         license=LICENSE,
         pretty_name="Lens2Logit",
-        task_categories=["image-classification"],
-        tags=["raw-images", "bayer", "microscopy", "dataset-drift", "image-processing"],
+        task_categories=["image-classification", "image-segmentation"],
+        tags=["raw-images", "bayer", "microscopy", "drone", "dataset-drift", "image-processing"],
         size_categories=[_size_category(rows)],
     )
     configs = {
@@ -74,6 +106,14 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def _columns(name: str) -> str:
+    return _table(["column", "meaning"], [[f"`{column}`", text] for column, text in COLUMNS[name].items()])
+
+
+def _view_storage(view_dtype: str) -> str:
+    return "PNG images (uint8)" if view_dtype == "uint8" else "uint16 arrays 256x256x3"
+
+
 def _microscopy_section(info: datasets.DatasetInfo, index: MicroscopyIndex) -> str:
     per_split = {split: Counter(index.images[i].label for i in index.image_ids(split)) for split in SPLITS}
     labels = _table(
@@ -84,17 +124,15 @@ def _microscopy_section(info: datasets.DatasetInfo, index: MicroscopyIndex) -> s
         ["split", "images", "rows"],
         [[s, len(index.image_ids(s)), f"{info.splits[s].num_examples:,}"] for s in SPLITS],
     )
-    rgb = "PNG image (uint8)" if index.view_dtype == "uint8" else "uint16 array 256x256x3"
-    columns = _table(["column", "meaning"], [[f"`{name}`", text] for name, text in COLUMNS.items()])
     return f"""## Config `microscopy` (default)
 
 One row per image and condition: {len(INTENSITIES)} raw captures (`view == "raw"`, one per intensity)
 and {len(PROCESSED_VIEWS)} processed views of the full-intensity capture (`intensity == 1.0`).
-Processed views are stored as {rgb}.
+Processed views are stored as {_view_storage(index.view_dtype)}.
 
 {counts}
 
-{columns}
+{_columns("microscopy")}
 
 ### Splits
 Stratified by label, 80 % train / 20 % test, over images sorted by `image_id`
@@ -105,8 +143,68 @@ All rows of one image are in the same split.
 """
 
 
-def card_text(infos: dict[str, datasets.DatasetInfo], indexes: dict[str, MicroscopyIndex]) -> str:
-    sections = _microscopy_section(infos["microscopy"], indexes["microscopy"])
+def _frames(frames: list[int]) -> str:
+    return ", ".join(map(str, frames))
+
+
+def _drone_section(info: datasets.DatasetInfo, index: DroneIndex) -> str:
+    counts = _table(
+        ["split", "frames", "tiles", "rows", "mean car fraction"],
+        [
+            [
+                s,
+                len(index.frames(s)),
+                len(ids := index.image_ids(s)),
+                f"{info.splits[s].num_examples:,}",
+                f"{np.mean([index.tiles[i].car_fraction for i in ids]):.3f}" if ids else "-",
+            ]
+            for s in SPLITS
+        ],
+    )
+    return f"""## Config `drone`
+
+One row per 256x256 tile and condition, as for `microscopy`: {len(INTENSITIES)} raw captures and
+{len(PROCESSED_VIEWS)} processed views (stored as {_view_storage(index.view_dtype)}). Every row carries the
+tile's car mask.
+
+{counts}
+
+{_columns("drone")}
+
+### Splits
+By frame: all tiles of one full frame are on the same side, because tiles of one frame are
+correlated (the authors' random tile split lets frames leak). Frames are put in a random order
+(numpy `default_rng(1)`); the test split is the first frames of that order whose tiles come closest
+to 20 % of all tiles. Test frames: {_frames(index.frames("test"))}.
+"""
+
+
+def _drone_full_section(info: datasets.DatasetInfo, index: DroneFullIndex) -> str:
+    counts = _table(
+        ["split", "frames", "rows"],
+        [
+            [s, len({f.frame_id for f in index.frames.values() if f.split == s}), info.splits[s].num_examples]
+            for s in SPLITS
+        ],
+    )
+    intensities = ", ".join(f"{condition.intensity:.2f}" for condition in index.conditions)
+    return f"""## Config `drone_full`
+
+The full raw frames the tiles were cut from, one row per frame and intensity (intensities present:
+{intensities}), each in a row group of its own, so streaming one frame reads only that frame. Same
+frame split as `drone`.
+
+{counts}
+
+{_columns("drone_full")}
+"""
+
+
+_SECTIONS = {"microscopy": _microscopy_section, "drone": _drone_section, "drone_full": _drone_full_section}
+
+
+def card_text(infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex]) -> str:
+    sections = "\n".join(_SECTIONS[name](infos[name], index) for name, index in indexes.items())
     return f"""---
 {card_data(infos).to_yaml()}
 ---
@@ -142,5 +240,5 @@ CC BY 4.0.
 """
 
 
-def write_card(out: Path, infos: dict[str, datasets.DatasetInfo], indexes: dict[str, MicroscopyIndex]) -> None:
+def write_card(out: Path, infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex]) -> None:
     (out / "README.md").write_text(card_text(infos, indexes), encoding="utf-8")

@@ -15,12 +15,11 @@ import pyarrow.parquet as pq
 from datasets.utils.py_utils import asdict
 from tqdm.auto import tqdm
 
-from conversion import microscopy
 from conversion.archive import Archive
 from conversion.card import write_card
+from conversion.configs import CONFIG_NAMES, ConfigIndex, configs_in, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
 from conversion.errors import Lens2LogitError, PackageExistsError
-from conversion.features import microscopy_features
 from conversion.parquet import write_shards
 
 logger = logging.getLogger(__name__)
@@ -33,6 +32,7 @@ INFOS_FILE = "dataset_infos.json"
 class ConversionReport:
     infos: dict[str, datasets.DatasetInfo]
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
+    absent: list[str] = field(default_factory=list)  # configs whose folder is not in the archive
 
 
 def write_infos(path: Path, infos: dict[str, datasets.DatasetInfo]) -> None:
@@ -49,10 +49,9 @@ def _counted(tables: Iterator[pa.Table], totals: dict[str, int], bar: tqdm) -> I
         yield table
 
 
-def _write_microscopy(
-    archive: Archive, index: microscopy.MicroscopyIndex, out: Path, progress: bool
-) -> datasets.DatasetInfo:
-    features = microscopy_features(index.view_dtype)
+def _write_config(archive: Archive, index: ConfigIndex, out: Path, progress: bool) -> datasets.DatasetInfo:
+    """Write one config's shards under `out/<config>/<split>/`; rows are counted three ways and must agree."""
+    features = index.features
     splits = datasets.SplitDict(dataset_name=DATASET_NAME)
     download_size = 0
     for split in SPLITS:
@@ -60,19 +59,19 @@ def _write_microscopy(
         totals = {"rows": 0, "bytes": 0}
         with tqdm(
             total=expected,
-            desc=f"microscopy/{split}",
+            desc=f"{index.name}/{split}",
             unit=" rows",
             disable=None if progress else True,
         ) as bar:
-            tables = microscopy.iter_tables(archive, index, split, features)
-            for condition, group in itertools.groupby(tables, key=lambda item: item[0]):
+            folder = out / index.name / split
+            for condition, group in itertools.groupby(index.tables(archive, split), key=lambda item: item[0]):
                 counted = _counted((table for _, _, table in group), totals, bar)
-                for shard in write_shards(counted, out / "microscopy" / split, condition, features):
+                for shard in write_shards(counted, folder, condition, features):
                     download_size += shard.stat().st_size
-        written = sum(pq.ParquetFile(p).metadata.num_rows for p in (out / "microscopy" / split).glob("*.parquet"))
+        written = sum(pq.ParquetFile(path).metadata.num_rows for path in folder.glob("*.parquet"))
         if not expected == totals["rows"] == written:
             raise Lens2LogitError(
-                f"microscopy/{split}: {expected} rows expected, {totals['rows']} generated, {written} written"
+                f"{index.name}/{split}: {expected} rows expected, {totals['rows']} generated, {written} written"
             )
         splits.add(
             datasets.SplitInfo(
@@ -91,7 +90,7 @@ def _write_microscopy(
         splits=splits,
         download_size=download_size,
         dataset_size=sum(s.num_bytes for s in splits.values()),
-        config_name="microscopy",
+        config_name=index.name,
         dataset_name=DATASET_NAME,
     )
 
@@ -122,12 +121,13 @@ def convert(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         with Archive(archive_source) as archive:
-            index = microscopy.index_microscopy(archive, allow_missing)
-            infos = {"microscopy": _write_microscopy(archive, index, staging, progress)}
+            indexes = {name: index_config(archive, name, allow_missing) for name in configs_in(archive)}
+            infos = {name: _write_config(archive, index, staging, progress) for name, index in indexes.items()}
         write_infos(staging / INFOS_FILE, infos)
-        write_card(staging, infos, {"microscopy": index})
+        write_card(staging, infos, indexes)
         _replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ConversionReport(infos, index.skipped)
+    skipped = [f"{name}: {problem}" for name, index in indexes.items() for problem in index.skipped]
+    return ConversionReport(infos, skipped, [name for name in CONFIG_NAMES if name not in indexes])

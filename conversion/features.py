@@ -33,3 +33,35 @@ def microscopy_features(view_dtype: str = "uint8") -> datasets.Features:
             "preview": datasets.Image(),
         }
     )
+
+
+def drone_features(view_dtype: str = "uint8") -> datasets.Features:
+    return datasets.Features(
+        {
+            "image_id": datasets.Value("string"),
+            "frame_id": datasets.Value("int32"),
+            "split": datasets.Value("string"),
+            "intensity": datasets.Value("float32"),
+            "view": datasets.ClassLabel(names=list(VIEW_NAMES)),
+            "raw": datasets.Array2D(TILE_SHAPE, "uint16"),
+            "rgb": rgb_feature(view_dtype),
+            "mask": datasets.Image(),
+            "car_fraction": datasets.Value("float32"),
+            "preview": datasets.Image(),
+        }
+    )
+
+
+def drone_full_features() -> datasets.Features:
+    """Full frames: `raw` is a 16-bit grayscale PNG (a 40 MB Array2D would stream as int64)."""
+    return datasets.Features(
+        {
+            "image_id": datasets.Value("string"),
+            "frame_id": datasets.Value("int32"),
+            "split": datasets.Value("string"),
+            "intensity": datasets.Value("float32"),
+            "raw": datasets.Image(),
+            "mask": datasets.Image(),
+            "preview": datasets.Image(),
+        }
+    )

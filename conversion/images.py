@@ -3,14 +3,16 @@
 import io
 
 import numpy as np
+import rawpy
 import tifffile
 from PIL import Image
 
-from conversion.constants import PREVIEW_SIZE
+from conversion.constants import BAYER_PATTERN, PREVIEW_SIZE
 from conversion.errors import ImageFormatError
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PREVIEW_QUALITY = 90
+_FRAME_PNG_LEVEL = 3  # zlib level for 16-bit full frames: 5x faster than the default 6, 3 % larger
 
 
 def _check(array: np.ndarray, shape: tuple[int, ...], dtypes: tuple[str, ...], where: str) -> np.ndarray:
@@ -38,6 +40,52 @@ def decode_raw(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
     return _check(decode_tiff(data, where), shape, ("uint16",), where)
 
 
+def decode_dng(data: bytes, where: str) -> np.ndarray:
+    """The visible Bayer mosaic of a DNG, values exactly as stored; the CFA must be RGGB."""
+    try:
+        with rawpy.imread(io.BytesIO(data)) as raw:
+            colours = raw.color_desc.decode()
+            pattern = "".join(colours[index] for index in raw.raw_pattern.flatten())
+            mosaic = raw.raw_image_visible.copy()
+    except Exception as exc:
+        raise ImageFormatError(f"{where}: cannot read as DNG: {exc}") from exc
+    if pattern != BAYER_PATTERN:
+        raise ImageFormatError(f"{where}: colour filter pattern is {pattern}, expected {BAYER_PATTERN}")
+    return mosaic
+
+
+def decode_frame(data: bytes, suffix: str, where: str) -> np.ndarray:
+    """A full raw frame (TIFF or DNG by `suffix`): single-channel uint16 of any size."""
+    frame = decode_dng(data, where) if suffix.lower() == ".dng" else decode_tiff(data, where)
+    if frame.ndim != 2 or frame.dtype != np.uint16:
+        raise ImageFormatError(
+            f"{where}: expected a single-channel uint16 mosaic, found {frame.dtype.name} of shape {frame.shape}"
+        )
+    return frame
+
+
+def decode_mask(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
+    """A binary mask as bool (source non-zero -> True); the non-zero pixels must share one value."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            array = np.asarray(image.convert("RGB") if image.mode == "P" else image)
+    except Exception as exc:
+        raise ImageFormatError(f"{where}: cannot read as an image: {exc}") from exc
+    if array.shape[:2] != shape:
+        raise ImageFormatError(f"{where}: expected a mask of shape {shape}, found {array.shape[:2]}")
+    pixels = array.reshape(*shape, -1)
+    mask = pixels.any(axis=-1)
+    marked = pixels[mask]
+    if len(marked) and not (marked == marked[0]).all():
+        values = np.unique(marked, axis=0)
+        shown = ", ".join(str(value.tolist()[0] if len(value) == 1 else value.tolist()) for value in values[:5])
+        raise ImageFormatError(
+            f"{where}: not a binary mask: {len(values)} different non-zero values ({shown}"
+            f"{', ...' if len(values) > 5 else ''}); expected 0 and one other value"
+        )
+    return mask
+
+
 def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
     """A processed RGB view (PNG or TIFF), uint8 or uint16, values exactly as stored."""
     if (header := _png_header(data)) is not None:
@@ -56,10 +104,22 @@ def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
 
 
 def encode_png(array: np.ndarray) -> bytes:
-    """Lossless PNG of an 8-bit RGB or grayscale array."""
+    """Lossless PNG of an 8-bit RGB or grayscale array, or of a bool array (mode `1`)."""
     image = Image.fromarray(array)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def encode_mask(mask: np.ndarray) -> bytes:
+    """1-bit PNG (mode `1`) of a bool mask: decodes to bool, renders black and white."""
+    return encode_png(mask.astype(bool))
+
+
+def encode_frame(mosaic: np.ndarray) -> bytes:
+    """Lossless 16-bit grayscale PNG of a uint16 mosaic (decodes to mode `I;16`)."""
+    buffer = io.BytesIO()
+    Image.fromarray(mosaic).save(buffer, format="PNG", compress_level=_FRAME_PNG_LEVEL)
     return buffer.getvalue()
 
 

@@ -1,0 +1,182 @@
+"""Condition folders shared by the datasets: `raw_scaleXXX/` captures and `processed_views/<pipeline>/`.
+
+A condition is one raw intensity or one processed view; its folder holds one file per image.
+"""
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import datasets
+import pyarrow as pa
+
+from conversion import arrow, images
+from conversion.archive import Archive
+from conversion.constants import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS, RAW_VIEW, TILE_SHAPE
+from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
+from conversion.layout import canonical_view, intensity_folder, parse_intensity_folder
+
+PROCESSED = "processed_views"
+TIFF_SUFFIXES = (".tif", ".tiff")
+VIEW_SUFFIXES = (".tif", ".tiff", ".png")
+REFERENCE = intensity_folder(FULL_INTENSITY)  # the condition every other one is checked against
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One raw intensity or one processed view: the images recorded under it."""
+
+    name: str  # shard name: `raw_scale005` or a canonical view name
+    intensity: float
+    view: str  # `raw` or a canonical view name
+    files: dict[str, str]  # image_id -> archive path
+
+
+class Problems:
+    """Raise each inconsistency, or record it when the user allowed incomplete archives."""
+
+    def __init__(self, allow_missing: bool):
+        self.allow_missing = allow_missing
+        self.found: list[str] = []
+
+    def report(self, error: Exception) -> None:
+        if not self.allow_missing:
+            raise error
+        self.found.append(str(error))
+
+
+def files_by_stem(archive: Archive, folder: str, suffixes: tuple[str, ...]) -> dict[str, str]:
+    """image_id -> path of the files directly in `folder`; anything else there is an error."""
+    files: dict[str, str] = {}
+    for path in archive.paths(folder):
+        file = PurePosixPath(path)
+        if str(file.parent) != folder or file.suffix.lower() not in suffixes:
+            raise ArchiveLayoutError(
+                f"{archive.where(path)}: unexpected file; {folder}/ holds {'/'.join(suffixes)} files"
+            )
+        if file.stem in files:
+            raise ArchiveLayoutError(
+                f"{archive.where(path)}: image {file.stem} is already in {archive.where(files[file.stem])}"
+            )
+        files[file.stem] = path
+    return files
+
+
+def scan_conditions(
+    archive: Archive, root: str, raw_suffixes: tuple[str, ...], with_views: bool = True
+) -> dict[str, Condition]:
+    """All condition folders under `root`, with their files by image_id."""
+    conditions: dict[str, Condition] = {}
+    folders: dict[str, str] = {}  # condition name -> the folder it was read from
+    depth = len(root.split("/"))
+    for path in archive.paths(root):
+        where = archive.where(path)
+        parts = path.split("/")[depth:]
+        if len(parts) == 2:
+            intensity = parse_intensity_folder(parts[0], where)
+            name, view, suffixes = intensity_folder(intensity), RAW_VIEW, raw_suffixes
+        elif with_views and len(parts) == 3 and parts[0].lower() == PROCESSED:
+            intensity, view, suffixes = FULL_INTENSITY, canonical_view(parts[1], where), VIEW_SUFFIXES
+            name = view
+        else:
+            allowed = f"raw_scaleXXX/ or {PROCESSED}/<pipeline>/" if with_views else "raw_scaleXXX/"
+            raise ArchiveLayoutError(f"{where}: unexpected file; {root}/ holds images in {allowed}")
+        file = PurePosixPath(path)
+        if file.suffix.lower() not in suffixes:
+            raise ArchiveLayoutError(f"{where}: expected a {'/'.join(suffixes)} file here")
+        folder = str(file.parent)
+        if folders.setdefault(name, folder) != folder:
+            raise ArchiveLayoutError(f"{where}: folders {folders[name]} and {folder} both hold {name}; keep one")
+        condition = conditions.setdefault(name, Condition(name, intensity, view, {}))
+        if file.stem in condition.files:
+            raise ArchiveLayoutError(
+                f"{where}: image {file.stem} is already in {archive.where(condition.files[file.stem])}"
+            )
+        condition.files[file.stem] = path
+    return conditions
+
+
+def _folder_of(archive: Archive, path: str) -> str:
+    return archive.where(path).rsplit("/", 1)[0]
+
+
+def reconcile_conditions(
+    archive: Archive,
+    conditions: dict[str, Condition],
+    root: str,
+    problems: Problems,
+    expected: tuple[str, ...] = (*map(intensity_folder, INTENSITIES), *PROCESSED_VIEWS),
+) -> set[str]:
+    """The image ids of `raw_scale100`; a missing folder, a missing or an extra image is a problem.
+
+    Extra images are dropped from their condition, so only ids of the reference remain.
+    """
+    reference = conditions.get(REFERENCE)
+    if reference is None:
+        raise ArchiveNotFoundError(f"no {root}/{REFERENCE}/ folder in the archive")
+    for name in expected:
+        if name not in conditions:
+            problems.report(ArchiveNotFoundError(f"no folder for {name} in {root}/ of the archive"))
+    for _, condition in sorted(conditions.items()):
+        if missing := sorted(reference.files.keys() - condition.files.keys()):
+            problems.report(
+                ArchiveLayoutError(
+                    f"{_folder_of(archive, next(iter(condition.files.values())))}: {len(missing)} image(s) of "
+                    f"{REFERENCE} missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
+                )
+            )
+        for image_id in sorted(condition.files.keys() - reference.files.keys()):
+            problems.report(
+                ArchiveLayoutError(f"{archive.where(condition.files.pop(image_id))}: no such image in {REFERENCE}")
+            )
+    return set(reference.files)
+
+
+def keep_images(conditions: dict[str, Condition], keep: set[str]) -> list[Condition]:
+    """The conditions sorted by name (the package's shard order), each with only `keep`, sorted."""
+    return [
+        Condition(c.name, c.intensity, c.view, {i: p for i, p in sorted(c.files.items()) if i in keep})
+        for _, c in sorted(conditions.items())
+    ]
+
+
+def view_dtype(archive: Archive, conditions: list[Condition]) -> str:
+    """The dtype of the processed views (read from the first view file); uint8 when there are none."""
+    for condition in conditions:
+        if condition.view != RAW_VIEW and condition.files:
+            path = next(iter(condition.files.values()))
+            return images.decode_view(archive.read_bytes(path), TILE_SHAPE, archive.where(path)).dtype.name
+    return "uint8"
+
+
+def tile_columns(
+    archive: Archive, condition: Condition, image_ids: list[str], features: datasets.Features
+) -> dict[str, pa.Array | list]:
+    """`intensity`, `view`, `raw`, `rgb` and `preview` of 256x256 tiles under one condition."""
+    rgb_feature = features["rgb"]
+    view_dtype = "uint8" if isinstance(rgb_feature, datasets.Image) else rgb_feature.dtype
+    raws, rgbs, previews = [], [], []
+    for image_id in image_ids:
+        path = condition.files[image_id]
+        data, where = archive.read_bytes(path), archive.where(path)
+        if condition.view == RAW_VIEW:
+            mosaic = images.decode_raw(data, TILE_SHAPE, where)
+            raws.append(mosaic)
+            rgbs.append(None)
+            previews.append(images.raw_preview(mosaic))
+            continue
+        pixels = images.decode_view(data, TILE_SHAPE, where)
+        if pixels.dtype.name != view_dtype:
+            raise ImageFormatError(
+                f"{where}: view is {pixels.dtype.name} but the other views are {view_dtype}; "
+                "all processed views must share one dtype"
+            )
+        raws.append(None)
+        rgbs.append(images.view_png(data, pixels) if view_dtype == "uint8" else pixels)
+        previews.append(images.view_preview(pixels))
+    return {
+        "intensity": [condition.intensity] * len(image_ids),
+        "view": [features["view"].str2int(condition.view)] * len(image_ids),
+        "raw": arrow.array_column(raws, features["raw"]),
+        "rgb": arrow.image_column(rgbs) if view_dtype == "uint8" else arrow.array_column(rgbs, rgb_feature),
+        "preview": arrow.image_column(previews),
+    }

@@ -1,0 +1,239 @@
+"""The drone part of the archive: 256x256 tiles with car masks (`drone`) and the full frames they were
+cut from (`drone_full`); index their files, split by frame, generate rows as Arrow tables."""
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import datasets
+import numpy as np
+import pyarrow as pa
+
+from conversion import arrow, images
+from conversion.archive import Archive
+from conversion.conditions import (
+    REFERENCE,
+    TIFF_SUFFIXES,
+    Condition,
+    Problems,
+    files_by_stem,
+    keep_images,
+    reconcile_conditions,
+    scan_conditions,
+    tile_columns,
+    view_dtype,
+)
+from conversion.constants import ROWS_PER_ROW_GROUP, TILE_SHAPE
+from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
+from conversion.features import drone_features, drone_full_features
+from conversion.splits import frame_split
+
+TILES = "drone/images_tiles_256"
+TILE_MASKS = "drone/masks_tiles_256"
+FRAMES = "drone/images_full"
+FRAME_MASKS = "drone/masks_full"
+MASK_SUFFIXES = (".png",)
+FRAME_SUFFIXES = (".tif", ".tiff", ".dng")
+_TILE_NAME = re.compile(r"(\d+)_(\d+)")
+_FRAME_NUMBER = re.compile(r"(\d+)$")
+
+
+@dataclass(frozen=True)
+class DroneTile:
+    image_id: str  # `NN_IIIII`: frame NN, kept tile IIIII
+    frame_id: int
+    split: str
+    mask: bytes  # 1-bit PNG
+    car_fraction: float
+
+
+@dataclass
+class DroneIndex:
+    """The checked tiles of an archive: masks, frame split, conditions, and how to make their rows."""
+
+    tiles: dict[str, DroneTile]  # sorted by image_id
+    conditions: list[Condition]  # sorted by name, the order of the package's shard files
+    view_dtype: str
+    skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
+    name: str = "drone"
+
+    @property
+    def features(self) -> datasets.Features:
+        return drone_features(self.view_dtype)
+
+    def image_ids(self, split: str) -> list[str]:
+        return [image_id for image_id, tile in self.tiles.items() if tile.split == split]
+
+    def frames(self, split: str) -> list[int]:
+        return sorted({tile.frame_id for tile in self.tiles.values() if tile.split == split})
+
+    def num_rows(self, split: str) -> int:
+        image_ids = self.image_ids(split)
+        return sum(image_id in condition.files for condition in self.conditions for image_id in image_ids)
+
+    def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
+        """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order."""
+        features = self.features
+        image_ids = self.image_ids(split)
+        for condition in self.conditions:
+            present = [image_id for image_id in image_ids if image_id in condition.files]
+            for start in range(0, len(present), ROWS_PER_ROW_GROUP):
+                batch = present[start : start + ROWS_PER_ROW_GROUP]
+                tiles = [self.tiles[image_id] for image_id in batch]
+                columns = {
+                    "image_id": batch,
+                    "frame_id": [tile.frame_id for tile in tiles],
+                    "split": [tile.split for tile in tiles],
+                    "mask": arrow.image_column([tile.mask for tile in tiles]),
+                    "car_fraction": [tile.car_fraction for tile in tiles],
+                    **tile_columns(archive, condition, batch, features),
+                }
+                yield condition.name, f"{condition.name}/{batch[0]}", arrow.table(columns, features)
+
+
+@dataclass(frozen=True)
+class Frame:
+    image_id: str  # file stem of the full frame
+    frame_id: int
+    split: str
+    mask: str  # archive path of the full mask
+
+
+@dataclass
+class DroneFullIndex:
+    """The checked full frames of an archive: masks, the tiles' frame split, and how to make their rows."""
+
+    frames: dict[str, Frame]  # sorted by image_id
+    conditions: list[Condition]  # the intensities present, sorted by name
+    skipped: list[str] = field(default_factory=list)
+    name: str = "drone_full"
+
+    @property
+    def features(self) -> datasets.Features:
+        return drone_full_features()
+
+    def num_rows(self, split: str) -> int:
+        return sum(
+            frame.split == split and frame.image_id in condition.files
+            for condition in self.conditions
+            for frame in self.frames.values()
+        )
+
+    def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
+        """(condition name, key, one-row table) per frame: a frame is ~40 MB, one row group each."""
+        features = self.features
+        masks: dict[str, tuple[tuple[int, int], bytes]] = {}  # image_id -> (shape, 1-bit PNG), small
+        for condition in self.conditions:
+            for frame in (f for f in self.frames.values() if f.split == split and f.image_id in condition.files):
+                path = condition.files[frame.image_id]
+                where = archive.where(path)
+                mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, where)
+                if frame.image_id not in masks:
+                    mask = images.decode_mask(archive.read_bytes(frame.mask), mosaic.shape, archive.where(frame.mask))
+                    masks[frame.image_id] = (mosaic.shape, images.encode_mask(mask))
+                shape, mask_png = masks[frame.image_id]
+                if mosaic.shape != shape:
+                    raise ImageFormatError(f"{where}: frame is {mosaic.shape} but its mask is {shape}")
+                columns = {
+                    "image_id": [frame.image_id],
+                    "frame_id": [frame.frame_id],
+                    "split": [frame.split],
+                    "intensity": [condition.intensity],
+                    "raw": arrow.image_column([images.encode_frame(mosaic)]),
+                    "mask": arrow.image_column([mask_png]),
+                    "preview": arrow.image_column([images.raw_preview(mosaic)]),
+                }
+                yield condition.name, f"{condition.name}/{frame.image_id}", arrow.table(columns, features)
+
+
+def _require(archive: Archive, folder: str) -> None:
+    if not archive.has_folder(folder):
+        raise ArchiveNotFoundError(f"no {folder}/ folder in the archive")
+
+
+def _tile_frame(image_id: str, where: str) -> int:
+    match = _TILE_NAME.fullmatch(image_id)
+    if match is None:
+        raise ArchiveLayoutError(f"{where}: tile name is not NN_IIIII (frame number, tile number)")
+    return int(match.group(1))
+
+
+def _frame_number(image_id: str, where: str) -> int:
+    match = _FRAME_NUMBER.search(image_id)
+    if match is None:
+        raise ArchiveLayoutError(f"{where}: full frame name does not end in its frame number (e.g. DJI_0012)")
+    return int(match.group(1))
+
+
+def _tile_split(archive: Archive) -> dict[int, str]:
+    """The frame split, from the tiles of `raw_scale100` (so `drone` and `drone_full` agree)."""
+    reference = scan_conditions(archive, TILES, TIFF_SUFFIXES).get(REFERENCE)
+    if reference is None:
+        raise ArchiveNotFoundError(f"no {TILES}/{REFERENCE}/ folder in the archive")
+    frames = Counter(_tile_frame(image_id, archive.where(path)) for image_id, path in reference.files.items())
+    return frame_split(frames)
+
+
+def _paired(archive: Archive, images: dict[str, str], masks: dict[str, str], problems: Problems) -> list[str]:
+    """Image ids with a mask; an image without a mask or a mask without an image is a problem."""
+    for image_id in sorted(images.keys() - masks.keys()):
+        problems.report(ArchiveLayoutError(f"{archive.where(images[image_id])}: no mask for it"))
+    for image_id in sorted(masks.keys() - images.keys()):
+        problems.report(ArchiveLayoutError(f"{archive.where(masks[image_id])}: mask of no image"))
+    return sorted(images.keys() & masks.keys())
+
+
+def detect_view_dtype(archive: Archive) -> str:
+    """The dtype of the tiles' processed views, without checking the rest of the archive."""
+    conditions = scan_conditions(archive, TILES, TIFF_SUFFIXES)
+    return view_dtype(archive, [condition for _, condition in sorted(conditions.items())])
+
+
+def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
+    """Check the drone tiles and their masks; split them by frame."""
+    _require(archive, TILES)
+    _require(archive, TILE_MASKS)
+    problems = Problems(allow_missing)
+    conditions = scan_conditions(archive, TILES, TIFF_SUFFIXES)
+    reconcile_conditions(archive, conditions, TILES, problems)
+    reference = conditions[REFERENCE].files
+    masks = files_by_stem(archive, TILE_MASKS, MASK_SUFFIXES)
+    image_ids = _paired(archive, reference, masks, problems)
+    splits = _tile_split(archive)
+    tiles = {}
+    for image_id in image_ids:
+        frame_id = _tile_frame(image_id, archive.where(reference[image_id]))
+        mask = images.decode_mask(archive.read_bytes(masks[image_id]), TILE_SHAPE, archive.where(masks[image_id]))
+        tiles[image_id] = DroneTile(
+            image_id, frame_id, splits[frame_id], images.encode_mask(mask), float(np.float32(mask.mean()))
+        )
+    ordered = keep_images(conditions, set(image_ids))
+    return DroneIndex(tiles, ordered, view_dtype(archive, ordered), problems.found)
+
+
+def index_drone_full(archive: Archive, allow_missing: bool = False) -> DroneFullIndex:
+    """Check the full frames and their masks; each frame takes the split of its tiles."""
+    _require(archive, FRAMES)
+    _require(archive, FRAME_MASKS)
+    problems = Problems(allow_missing)
+    conditions = scan_conditions(archive, FRAMES, FRAME_SUFFIXES, with_views=False)
+    reconcile_conditions(archive, conditions, FRAMES, problems, expected=(REFERENCE,))
+    reference = conditions[REFERENCE].files
+    masks = files_by_stem(archive, FRAME_MASKS, MASK_SUFFIXES)
+    splits = _tile_split(archive)
+    frames: dict[str, Frame] = {}
+    for image_id in _paired(archive, reference, masks, problems):
+        frame_id = _frame_number(image_id, archive.where(reference[image_id]))
+        if same := [frame.image_id for frame in frames.values() if frame.frame_id == frame_id]:
+            raise ArchiveLayoutError(f"{archive.where(reference[image_id])}: frame {frame_id} is also {same[0]}")
+        if frame_id not in splits:
+            problems.report(
+                ArchiveLayoutError(f"{archive.where(reference[image_id])}: no tiles of frame {frame_id} in {TILES}/")
+            )
+            continue
+        frames[image_id] = Frame(image_id, frame_id, splits[frame_id], masks[image_id])
+    for frame_id in sorted(set(splits) - {frame.frame_id for frame in frames.values()}):
+        problems.report(ArchiveLayoutError(f"{FRAMES}/{REFERENCE}/: no full frame for the tiles of frame {frame_id}"))
+    return DroneFullIndex(frames, keep_images(conditions, set(frames)), problems.found)
