@@ -1,4 +1,4 @@
-"""The `lens2logit` command: make a sample archive, convert an archive, summarise a package."""
+"""The `lens2logit` command: make a sample archive, convert an archive, check it, summarise a package."""
 
 import argparse
 import logging
@@ -12,16 +12,26 @@ from conversion.errors import Lens2LogitError
 EPILOG = """\
 example:
   lens2logit sample /tmp/l2l-archive --zip
+  lens2logit check /tmp/l2l-archive
   lens2logit convert /tmp/l2l-archive /tmp/l2l-package
-  lens2logit summary /tmp/l2l-package
+  lens2logit summary /tmp/l2l-package --config drone
 """
 
 
 def _sample(args: argparse.Namespace) -> int:
     from conversion.sample import write_sample
 
-    out = write_sample(args.out, images=args.images, seed=args.seed, as_zip=args.zip, view_dtype=args.view_dtype)
-    print(f"wrote a synthetic archive of {args.images} microscopy images to {out}")
+    out = write_sample(
+        args.out,
+        images=args.images,
+        seed=args.seed,
+        as_zip=args.zip,
+        view_dtype=args.view_dtype,
+        frames=args.frames,
+        full_size=args.full_size,
+        frame_format=args.frame_format,
+    )
+    print(f"wrote a synthetic archive of {args.images} microscopy images and {args.frames} drone frames to {out}")
     return 0
 
 
@@ -38,6 +48,8 @@ def _convert(args: argparse.Namespace) -> int:
     )
     for problem in report.skipped:
         print(f"allowed (--allow-missing): {problem}", file=sys.stderr)
+    for name in report.absent:
+        print(f"not converted: config {name} (its folder is not in the archive)", file=sys.stderr)
     for name, info in report.infos.items():
         counts = ", ".join(f"{split} {info.splits[split].num_examples:,}" for split in SPLITS)
         print(f"{name}: {counts} rows; {info.download_size / 2**20:.1f} MiB of Parquet")
@@ -48,21 +60,46 @@ def _convert(args: argparse.Namespace) -> int:
     return 1 if args.expect_published and found else 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from conversion.archive import Archive
+    from conversion.tiling import check_tiling
+
+    with Archive(args.archive) as archive:
+        report = check_tiling(archive, progress=not args.no_progress)
+    for problem in report.problems:
+        print(f"{problem}", file=sys.stderr)
+    frames = Counter(image_id.split("_")[0] for image_id in report.positions)
+    print(
+        f"tiling: {report.matched} of {report.compared} tile captures equal a 256-grid cell of their full frame "
+        f"({len(report.positions)} tiles of {len(frames)} frames); "
+        f"{report.masks_matched} of {report.masks_compared} tile masks equal their cell of the frame mask"
+    )
+    return 1 if report.problems or not report.compared else 0
+
+
 def _summary(args: argparse.Namespace) -> int:
     import datasets
 
     for split, dataset in datasets.load_dataset(str(args.package), args.config).items():
-        columns = dataset.select_columns(["image_id", "view", "intensity", "label"]).to_dict()
-        views = Counter(dataset.features["view"].int2str(columns["view"]))
+        present = [c for c in ("image_id", "frame_id", "view", "intensity", "label") if c in dataset.features]
+        columns = dataset.select_columns(present).to_dict()
+        images = set(columns["image_id"])
+        print(f"{args.config}/{split}: {dataset.num_rows:,} rows of {len(images):,} images")
+        if "frame_id" in columns:
+            print("  frames:             " + ", ".join(map(str, sorted(set(columns["frame_id"])))))
+        if "view" in columns:
+            views = Counter(dataset.features["view"].int2str(columns["view"]))
+            raw_rows = views.pop("raw", 0)
+            per_view = ", ".join(f"{count} in {n} views" for count, n in sorted(Counter(views.values()).items()))
+            print(f"  rows per view:      raw {raw_rows}; processed {per_view or 'none'}")
         intensities = Counter(f"{value:.2f}" for value in columns["intensity"])
-        image_labels = dict(zip(columns["image_id"], dataset.features["label"].int2str(columns["label"]), strict=True))
-        labels = Counter(image_labels.values())
-        print(f"{args.config}/{split}: {dataset.num_rows:,} rows of {len(image_labels):,} images")
-        raw_rows = views.pop("raw", 0)
-        per_view = ", ".join(f"{count} in {n} views" for count, n in sorted(Counter(views.values()).items()))
-        print(f"  rows per view:      raw {raw_rows}; processed {per_view or 'none'}")
         print("  rows per intensity: " + ", ".join(f"{k} {v}" for k, v in sorted(intensities.items())))
-        print("  label counts (images):   " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())))
+        if "label" in columns:
+            labels = dict(zip(columns["image_id"], dataset.features["label"].int2str(columns["label"]), strict=True))
+            print(
+                "  label counts (images):   "
+                + ", ".join(f"{k} {v}" for k, v in sorted(Counter(labels.values()).items()))
+            )
     return 0
 
 
@@ -100,6 +137,16 @@ def _parser() -> argparse.ArgumentParser:
         default="uint8",
         help="processed views as 8-bit PNG (default) or 16-bit TIFF",
     )
+    sample.add_argument("--frames", type=int, default=4, help="drone full frames (default 4; 12 is the real count)")
+    sample.add_argument(
+        "--full-size", action="store_true", help="drone frames of the real 3648x5472 (default: 640x896)"
+    )
+    sample.add_argument(
+        "--frame-format",
+        choices=["dng", "tiff"],
+        default="dng",
+        help="file type of the drone full frames (default dng)",
+    )
     sample.set_defaults(run=_sample)
 
     convert = commands.add_parser("convert", help="convert the archive into the Hub package")
@@ -119,9 +166,14 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--no-progress", action="store_true", help="hide progress bars")
     convert.set_defaults(run=_convert)
 
+    check = commands.add_parser("check", help="check that the drone tiles are cut from their full frames")
+    check.add_argument("archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips")
+    check.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    check.set_defaults(run=_check)
+
     summary = commands.add_parser("summary", help="load a package with load_dataset and print its counts")
     summary.add_argument("package", type=Path)
-    summary.add_argument("--config", default="microscopy")
+    summary.add_argument("--config", default="microscopy", choices=["microscopy", "drone", "drone_full"])
     summary.set_defaults(run=_summary)
 
     infos = commands.add_parser("infos", help="write the published dataset_infos.json")

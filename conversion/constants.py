@@ -52,6 +52,9 @@ AUTHORS_MIN_CLASS_SIZE = 5
 AUTHORS_EXCLUDED_IMAGES = ("Ma190c_lame3_zone13_composite_Mcropped_2",)
 MICROSCOPY_LABEL_FILE = "Ma190c_annotations.dat"
 
+# Raw-Drone: 548 tiles with cars, cut from 12 full frames.
+DRONE_TILES = 548
+
 # The authors' split protocol: StratifiedShuffleSplit(train_size=0.8, random_state=1).
 TRAIN_FRACTION = 0.8
 SPLIT_SEED = 1

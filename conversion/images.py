@@ -68,7 +68,8 @@ def decode_mask(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
     """A binary mask as bool (source non-zero -> True); the non-zero pixels must share one value."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            array = np.asarray(image.convert("RGB") if image.mode == "P" else image)
+            # Palette masks by colour; 1-bit masks as 0/255 (numpy bools from Pillow hold 255, not 1)
+            array = np.asarray(image.convert({"P": "RGB", "1": "L"}.get(image.mode, image.mode)))
     except Exception as exc:
         raise ImageFormatError(f"{where}: cannot read as an image: {exc}") from exc
     if array.shape[:2] != shape:

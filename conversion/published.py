@@ -1,16 +1,24 @@
 """What the published Zenodo archive must give: features and example counts per config and split.
 
 The top-level `dataset_infos.json` of this repository is written from here (`lens2logit infos`),
-and a conversion is compared against it.
+and a conversion is compared against it. Drone tiles per frame are not published, so the drone
+configs carry their features (and `drone` a total), not counts per split.
 """
 
 import datasets
 
-from conversion.constants import INTENSITIES, MICROSCOPY_CLASS_COUNTS, PROCESSED_VIEWS, SPLITS
-from conversion.features import microscopy_features
+from conversion.constants import (
+    DRONE_TILES,
+    INTENSITIES,
+    MICROSCOPY_CLASS_COUNTS,
+    PROCESSED_VIEWS,
+    SPLITS,
+)
+from conversion.features import drone_features, drone_full_features, microscopy_features
 from conversion.splits import stratified_split
 
 CONDITIONS_PER_IMAGE = len(PROCESSED_VIEWS) + len(INTENSITIES)
+PUBLISHED_TOTALS = {"drone": DRONE_TILES * CONDITIONS_PER_IMAGE}  # rows over both splits
 
 
 def published_split_images() -> dict[str, int]:
@@ -25,20 +33,31 @@ def published_infos() -> dict[str, datasets.DatasetInfo]:
     splits = datasets.SplitDict(dataset_name="lens2logit")
     for split, count in rows.items():
         splits.add(datasets.SplitInfo(name=split, num_examples=count, dataset_name="lens2logit"))
-    return {"microscopy": datasets.DatasetInfo(features=microscopy_features(), splits=splits, config_name="microscopy")}
+    return {
+        "microscopy": datasets.DatasetInfo(features=microscopy_features(), splits=splits, config_name="microscopy"),
+        "drone": datasets.DatasetInfo(features=drone_features(), config_name="drone"),
+        "drone_full": datasets.DatasetInfo(features=drone_full_features(), config_name="drone_full"),
+    }
+
+
+def _total(info: datasets.DatasetInfo) -> int:
+    return sum(split.num_examples for split in info.splits.values())
 
 
 def differences(infos: dict[str, datasets.DatasetInfo]) -> list[str]:
-    """How converted infos differ from the published data: features and example counts."""
+    """How converted infos differ from the published data: configs, features and example counts."""
     found = []
     for config, expected in published_infos().items():
         actual = infos.get(config)
         if actual is None:
+            found.append(f"{config}: not converted (its folder is not in the archive)")
             continue
         if actual.features != expected.features:
             found.append(f"{config}: features differ from the published ones")
-        for split, split_info in expected.splits.items():
+        for split, split_info in (expected.splits or {}).items():
             count = actual.splits[split].num_examples if split in actual.splits else 0
             if count != split_info.num_examples:
                 found.append(f"{config}/{split}: {count:,} rows, published {split_info.num_examples:,}")
+        if config in PUBLISHED_TOTALS and _total(actual) != PUBLISHED_TOTALS[config]:
+            found.append(f"{config}: {_total(actual):,} rows, published {PUBLISHED_TOTALS[config]:,}")
     return found

@@ -1,159 +1,18 @@
 """A synthetic miniature of the Lens2Logit archive in the real layout, names, dtypes and value ranges."""
 
-import io
-import math
+import itertools
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-import tifffile
-from PIL import Image, ImageFilter
-from tqdm.auto import tqdm
+from conversion.errors import PackageExistsError
+from conversion.sample_drone import drone_files
+from conversion.sample_microscopy import MIN_MICROSCOPY_IMAGES, microscopy_files
 
-from conversion.constants import (
-    AUTHORS_EXCLUDED_IMAGES,
-    DEMOSAICING,
-    DENOISING,
-    INTENSITIES,
-    MICROSCOPY_CLASS_COUNTS,
-    MICROSCOPY_LABEL_FILE,
-    SHARPENING,
-    TILE_SHAPE,
-)
-from conversion.errors import Lens2LogitError, PackageExistsError
-from conversion.features import VIEW_DTYPES
-from conversion.images import encode_png
-from conversion.layout import intensity_folder
-
-MIN_MICROSCOPY_IMAGES = 45  # a stratified 80/20 split of 9 classes needs 9 test images
-FULL_SCALE = 40_000  # brightest full-intensity background value, in DN
+DEFAULT_FRAMES = 4
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_ROOT = "lens2logit"
-
-_UPSAMPLING = dict(
-    zip(DEMOSAICING, (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS), strict=True)
-)
-_SHARPEN = dict(
-    zip(
-        SHARPENING,
-        (ImageFilter.SHARPEN, ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2)),
-        strict=True,
-    )
-)
-_DENOISE = dict(zip(DENOISING, (ImageFilter.GaussianBlur(radius=1), ImageFilter.MedianFilter(size=3)), strict=True))
-
-
-def class_counts(images: int) -> dict[str, int]:
-    """Images per class: the published shares scaled to `images`, at least 2 per class."""
-    total = sum(MICROSCOPY_CLASS_COUNTS.values())
-    share = {code: count * images / total for code, count in MICROSCOPY_CLASS_COUNTS.items()}
-    counts = {code: max(2, math.floor(value)) for code, value in share.items()}
-    while (excess := sum(counts.values()) - images) != 0:
-        if excess < 0:
-            code = max(counts, key=lambda c: (share[c] - counts[c], c))
-            counts[code] += 1
-        else:
-            code = max((c for c in counts if counts[c] > 2), key=lambda c: (counts[c] - share[c], c))
-            counts[code] -= 1
-    return counts
-
-
-def image_names(images: int, rng: np.random.Generator) -> list[str]:
-    """Real-looking, distinct image names; the image the authors excluded comes first."""
-    grid = [
-        f"Ma190c_lame{s}_zone{z}_composite_Mcropped_{k}" for s in range(1, 5) for z in range(1, 41) for k in range(1, 7)
-    ]
-    others = [name for name in grid if name not in AUTHORS_EXCLUDED_IMAGES]
-    chosen = rng.choice(len(others), size=images - 1, replace=False)
-    return [AUTHORS_EXCLUDED_IMAGES[0], *(others[i] for i in sorted(chosen))]
-
-
-def _cell_rgb(rng: np.random.Generator) -> np.ndarray:
-    """Bright-field blood smear look: bright background, a stained leukocyte with a nucleus; RGB in [0, 1]."""
-    y, x = np.mgrid[: TILE_SHAPE[0], : TILE_SHAPE[1]].astype(np.float32)
-    cy, cx = rng.uniform(96, 160, size=2)
-    radius = rng.uniform(40, 70)
-    distance = np.hypot(y - cy, x - cx)
-    cell = 1 / (1 + np.exp((distance - radius) / 2))
-    ny, nx = cy + rng.uniform(-15, 15), cx + rng.uniform(-15, 15)
-    nucleus = 1 / (1 + np.exp((np.hypot((y - ny) * rng.uniform(0.7, 1.3), x - nx) - radius * 0.55) / 2))
-    background = 0.85 - 0.1 * ((y - 128) ** 2 + (x - 128) ** 2) / 128**2
-    absorb_cell, absorb_nucleus = rng.uniform(0.1, 0.3, size=3), rng.uniform(0.3, 0.6, size=3)
-    rgb = background[..., None] * (1 - cell[..., None] * absorb_cell) * (1 - nucleus[..., None] * absorb_nucleus)
-    return rgb.astype(np.float32)
-
-
-def _mosaic(rgb: np.ndarray) -> np.ndarray:
-    """RGGB Bayer sampling of an RGB image."""
-    mosaic = rgb[..., 1].copy()
-    mosaic[0::2, 0::2] = rgb[0::2, 0::2, 0]
-    mosaic[1::2, 1::2] = rgb[1::2, 1::2, 2]
-    return mosaic
-
-
-def _to_uint16(values: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(values), 0, 65535).astype(np.uint16)
-
-
-def _raw_captures(rgb: np.ndarray, rng: np.random.Generator) -> dict[float, np.ndarray]:
-    """The full-intensity mosaic and its lower-intensity captures (scaled, with read and shot noise)."""
-    signal = _mosaic(rgb) * FULL_SCALE
-    captures = {}
-    for intensity in INTENSITIES:
-        scaled = signal * intensity
-        noise = rng.normal(0, 1, scaled.shape) * np.sqrt(scaled / 20 + 4)
-        captures[intensity] = _to_uint16(scaled + noise)
-    return captures
-
-
-def _views(full: np.ndarray, view_dtype: str) -> Iterator[tuple[str, np.ndarray]]:
-    """The twelve processed views of the full-intensity mosaic (folder name, RGB pixels)."""
-    mosaic = full.astype(np.float32)
-    half = np.stack([mosaic[0::2, 0::2], (mosaic[0::2, 1::2] + mosaic[1::2, 0::2]) / 2, mosaic[1::2, 1::2]], -1)
-    half = np.clip(half / np.percentile(half, 99.5, axis=(0, 1)), 0, 1) ** (1 / 2.2)
-    base = Image.fromarray((half * 255 + 0.5).astype(np.uint8))
-    for demosaicing in DEMOSAICING:
-        upsampled = base.resize(TILE_SHAPE[::-1], _UPSAMPLING[demosaicing])
-        for sharpening in SHARPENING:
-            sharpened = upsampled.filter(_SHARPEN[sharpening])
-            for denoising in DENOISING:
-                pixels = np.asarray(sharpened.filter(_DENOISE[denoising]))
-                if view_dtype == "uint16":  # fill the low byte from the smooth signal, so all 16 bits vary
-                    fine = (np.asarray(upsampled, np.uint16) * 97) & 0xFF
-                    pixels = (pixels.astype(np.uint16) << 8) | fine
-                yield f"{demosaicing}_{sharpening}_{denoising}", pixels
-
-
-def _tiff(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, array, photometric="rgb" if array.ndim == 3 else "minisblack")
-    return buffer.getvalue()
-
-
-def microscopy_files(images: int, seed: int, view_dtype: str) -> Iterator[tuple[str, bytes]]:
-    """(relative path, bytes) of every microscopy file, image by image, deterministic."""
-    if images < MIN_MICROSCOPY_IMAGES:
-        raise Lens2LogitError(f"--images must be at least {MIN_MICROSCOPY_IMAGES} for a stratified split, got {images}")
-    if view_dtype not in VIEW_DTYPES:
-        raise Lens2LogitError(f"--view-dtype must be one of {VIEW_DTYPES}, got {view_dtype!r}")
-    rng = np.random.default_rng(seed)
-    names = image_names(images, rng)
-    labels = [code for code, count in class_counts(images).items() for _ in range(count)]
-    rng.shuffle(labels)
-    lines = "".join(f"{name} {code}\n" for name, code in sorted(zip(names, labels, strict=True)))
-    yield f"microscopy/labels/{MICROSCOPY_LABEL_FILE}", lines.encode()
-    for number, name in enumerate(tqdm(names, desc="sample microscopy", unit=" images", disable=None)):
-        image_rng = np.random.default_rng([seed, number])
-        captures = _raw_captures(_cell_rgb(image_rng), image_rng)
-        for intensity, mosaic in captures.items():
-            yield f"microscopy/images/{intensity_folder(intensity)}/{name}.tiff", _tiff(mosaic)
-        for folder, pixels in _views(captures[1.0], view_dtype):
-            data = encode_png(pixels) if view_dtype == "uint8" else _tiff(pixels)
-            suffix = "png" if view_dtype == "uint8" else "tiff"
-            yield f"microscopy/images/processed_views/{folder}/{name}.{suffix}", data
 
 
 def write_sample(
@@ -162,12 +21,21 @@ def write_sample(
     seed: int = 0,
     as_zip: bool = False,
     view_dtype: str = "uint8",
+    frames: int = DEFAULT_FRAMES,
+    full_size: bool = False,
+    frame_format: str = "dng",
 ) -> Path:
-    """Write the synthetic archive to `out` (a folder; with `as_zip`, a folder holding one zip)."""
+    """Write the synthetic archive to `out` (a folder; with `as_zip`, a folder holding one zip).
+
+    `images` microscopy images; `frames` drone frames (reduced in size unless `full_size`), stored
+    as `frame_format` (dng or tiff), with the tiles cut from them.
+    """
     out = Path(out)
     if out.exists():
         raise PackageExistsError(f"{out}: already exists; choose a new folder or remove it")
-    files = microscopy_files(images, seed, view_dtype)
+    files = itertools.chain(
+        microscopy_files(images, seed, view_dtype), drone_files(frames, seed, view_dtype, full_size, frame_format)
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:

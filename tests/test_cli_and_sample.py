@@ -16,7 +16,7 @@ from conversion.constants import (
 )
 from conversion.errors import ArchiveLayoutError
 from conversion.layout import canonical_view, parse_intensity_folder
-from conversion.sample import class_counts
+from conversion.sample_microscopy import class_counts
 
 
 def test_sample_is_reproducible_and_has_every_class(tmp_path):
@@ -29,10 +29,14 @@ def test_sample_is_reproducible_and_has_every_class(tmp_path):
     assert first == second
     with zipfile.ZipFile(tmp_path / "a" / "lens2logit.zip") as archive_zip:
         names = archive_zip.namelist()
-        assert all(name.startswith("lens2logit/microscopy/") for name in names)
+        assert {name.split("/")[1] for name in names} == {"microscopy", "drone"}
         assert {info.date_time for info in archive_zip.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-    assert len([n for n in names if "/raw_scale" in n]) == 45 * 7
-    assert len([n for n in names if "/processed_views/" in n]) == 45 * 12
+    microscopy = [n for n in names if n.startswith("lens2logit/microscopy/")]
+    assert len([n for n in microscopy if "/raw_scale" in n]) == 45 * 7
+    assert len([n for n in microscopy if "/processed_views/" in n]) == 45 * 12
+    frames = [n for n in names if n.startswith("lens2logit/drone/images_full/")]
+    assert len(frames) == 4 * 7
+    assert all(n.endswith(".dng") for n in frames)
 
 
 def test_sample_class_counts():
@@ -46,9 +50,11 @@ def test_sample_labels_cover_all_classes(archive_dir):
     assert set(read_labels(archive_dir).values()) == set(MICROSCOPY_CLASS_COUNTS)
 
 
-def test_sample_rejects_too_few_images(tmp_path, capsys):
+def test_sample_rejects_too_few_images_or_frames(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "a"), "--images", "20"]) == 1
     assert "--images must be at least 45" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path / "a"), "--frames", "1"]) == 1
+    assert "--frames must be at least 2" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
 
 

@@ -165,7 +165,9 @@ def test_package_layout_and_parquet_settings(package):
     assert "README.md" in files
     assert "dataset_infos.json" in files
     shards = [f for f in files if f.endswith(".parquet")]
-    assert len(shards) == 2 * CONDITIONS
+    assert {f.split("/")[0] for f in shards} == {"microscopy", "drone", "drone_full"}
+    assert len([f for f in shards if f.startswith(("microscopy/", "drone/"))]) == 2 * 2 * CONDITIONS
+    assert len([f for f in shards if f.startswith("drone_full/")]) == 2 * len(INTENSITIES)
     assert all(f.rsplit("-", 3)[1:] == ["00000", "of", "00001.parquet"] for f in shards)
     metadata = pq.ParquetFile(package / "microscopy/train/raw_scale050-00000-of-00001.parquet").metadata
     names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]

@@ -1,0 +1,108 @@
+"""The drone part of the synthetic sample archive: aerial frames with cars, their masks, and tiles
+really cut from them on the 256 grid (so a tiling check has something true to find)."""
+
+from collections.abc import Iterator
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from conversion.constants import FULL_INTENSITY, INTENSITIES, TILE_SHAPE
+from conversion.errors import Lens2LogitError
+from conversion.images import encode_png
+from conversion.layout import intensity_folder
+from conversion.synthetic import bayer_sample, dng_bytes, processed_views, tiff_bytes
+
+FULL_FRAME_SHAPE = (3648, 5472)  # the real frames: a 14 x 21 grid of tiles, with a remainder
+SMALL_FRAME_SHAPE = (640, 896)  # the default: a 2 x 3 grid, with a remainder like the real frames
+MIN_FRAMES = 2  # a split by frame needs two
+FRAME_FORMATS = ("dng", "tiff")
+LEFT_JUSTIFY = 4  # 12-bit sensor values stored in the top 12 bits of 16
+CAR_SHAPE = (30, 75)  # a 4.5 x 1.8 m car at 6 cm per pixel
+CAR_CELL_SHARE = 0.4  # share of grid cells that get cars
+
+
+def tile_name(frame: int, tile: int) -> str:
+    return f"{frame:02d}_{tile:05d}"
+
+
+def frame_name(frame: int) -> str:
+    return f"DJI_{frame:04d}"
+
+
+def _scene(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """RGB in [0, 1] of fields and a road seen from 250 m, and the car mask; cars fill some grid cells."""
+    y, x = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+    fields = 0.35 + 0.1 * np.sin(x / rng.uniform(40, 90)) * np.cos(y / rng.uniform(40, 90))
+    rgb = np.stack([fields * 0.8, fields, fields * 0.6], axis=-1)
+    road = np.abs(y - rng.uniform(0.3, 0.7) * shape[0] - 0.2 * (x - shape[1] / 2)) < 40
+    rgb[road] = 0.45
+    mask = np.zeros(shape, bool)
+    rows, cols = shape[0] // TILE_SHAPE[0], shape[1] // TILE_SHAPE[1]
+    cells = rng.permutation(rows * cols)[: max(1, min(rows * cols - 1, round(CAR_CELL_SHARE * rows * cols)))]
+    for cell in cells:
+        top, left = (cell // cols) * TILE_SHAPE[0], (cell % cols) * TILE_SHAPE[1]
+        for _ in range(rng.integers(1, 4)):
+            height, width = CAR_SHAPE if rng.random() < 0.5 else CAR_SHAPE[::-1]
+            cy = top + rng.integers(0, TILE_SHAPE[0] - height)
+            cx = left + rng.integers(0, TILE_SHAPE[1] - width)
+            mask[cy : cy + height, cx : cx + width] = True
+            rgb[cy : cy + height, cx : cx + width] = rng.uniform(0.05, 0.95, size=3)
+    return rgb, mask
+
+
+def _captures(rgb: np.ndarray, rng: np.random.Generator) -> dict[float, np.ndarray]:
+    """12-bit captures at every intensity, left-justified to 16 bits (multiples of 16)."""
+    signal = bayer_sample(rgb) * 4000
+    captures = {}
+    for intensity in INTENSITIES:
+        scaled = signal * intensity
+        noise = rng.normal(0, 1, scaled.shape).astype(np.float32) * np.sqrt(scaled / 8 + 2)
+        values = np.clip(np.rint(scaled + noise), 0, 4095).astype(np.uint16)
+        captures[intensity] = values << LEFT_JUSTIFY
+    return captures
+
+
+def _mask_png(mask: np.ndarray) -> bytes:
+    """Masks as the archive has them: 8-bit grayscale, 0 and 255."""
+    return encode_png(mask.astype(np.uint8) * 255)
+
+
+def drone_files(
+    frames: int, seed: int, view_dtype: str, full_size: bool = False, frame_format: str = "dng"
+) -> Iterator[tuple[str, bytes]]:
+    """(relative path, bytes) of every drone file, frame by frame, deterministic; arguments checked now."""
+    if frames < MIN_FRAMES:
+        raise Lens2LogitError(f"--frames must be at least {MIN_FRAMES} for a split by frame, got {frames}")
+    if frame_format not in FRAME_FORMATS:
+        raise Lens2LogitError(f"--frame-format must be one of {FRAME_FORMATS}, got {frame_format!r}")
+    return _frame_files(frames, seed, view_dtype, FULL_FRAME_SHAPE if full_size else SMALL_FRAME_SHAPE, frame_format)
+
+
+def _frame_files(
+    frames: int, seed: int, view_dtype: str, shape: tuple[int, int], frame_format: str
+) -> Iterator[tuple[str, bytes]]:
+    for frame in tqdm(range(1, frames + 1), desc="sample drone", unit=" frames", disable=None):
+        rng = np.random.default_rng([seed, 1_000_000 + frame])
+        rgb, mask = _scene(shape, rng)
+        captures = _captures(rgb, rng)
+        del rgb
+        name = frame_name(frame)
+        for intensity, mosaic in captures.items():
+            data = dng_bytes(mosaic) if frame_format == "dng" else tiff_bytes(mosaic)
+            yield f"drone/images_full/{intensity_folder(intensity)}/{name}.{frame_format}", data
+        yield f"drone/masks_full/{name}.png", _mask_png(mask)
+        kept = 0
+        for top in range(0, shape[0] - TILE_SHAPE[0] + 1, TILE_SHAPE[0]):
+            for left in range(0, shape[1] - TILE_SHAPE[1] + 1, TILE_SHAPE[1]):
+                cell = np.s_[top : top + TILE_SHAPE[0], left : left + TILE_SHAPE[1]]
+                if not mask[cell].any():
+                    continue
+                tile = tile_name(frame, kept)
+                kept += 1
+                for intensity, mosaic in captures.items():
+                    yield f"drone/images_tiles_256/{intensity_folder(intensity)}/{tile}.tif", tiff_bytes(mosaic[cell])
+                for folder, pixels in processed_views(captures[FULL_INTENSITY][cell], view_dtype):
+                    data = encode_png(pixels) if view_dtype == "uint8" else tiff_bytes(pixels)
+                    suffix = "png" if view_dtype == "uint8" else "tif"
+                    yield f"drone/images_tiles_256/processed_views/{folder}/{tile}.{suffix}", data
+                yield f"drone/masks_tiles_256/{tile}.png", _mask_png(mask[cell])

@@ -1,0 +1,101 @@
+"""The microscopy part of the synthetic sample archive: labelled cell images at every intensity and view."""
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from conversion.constants import (
+    AUTHORS_EXCLUDED_IMAGES,
+    INTENSITIES,
+    MICROSCOPY_CLASS_COUNTS,
+    MICROSCOPY_LABEL_FILE,
+    TILE_SHAPE,
+)
+from conversion.errors import Lens2LogitError
+from conversion.features import VIEW_DTYPES
+from conversion.images import encode_png
+from conversion.layout import intensity_folder
+from conversion.synthetic import bayer_sample, processed_views, tiff_bytes, to_uint16
+
+MIN_MICROSCOPY_IMAGES = 45  # a stratified 80/20 split of 9 classes needs 9 test images
+FULL_SCALE = 40_000  # brightest full-intensity background value, in DN
+
+
+def class_counts(images: int) -> dict[str, int]:
+    """Images per class: the published shares scaled to `images`, at least 2 per class."""
+    total = sum(MICROSCOPY_CLASS_COUNTS.values())
+    share = {code: count * images / total for code, count in MICROSCOPY_CLASS_COUNTS.items()}
+    counts = {code: max(2, math.floor(value)) for code, value in share.items()}
+    while (excess := sum(counts.values()) - images) != 0:
+        if excess < 0:
+            code = max(counts, key=lambda c: (share[c] - counts[c], c))
+            counts[code] += 1
+        else:
+            code = max((c for c in counts if counts[c] > 2), key=lambda c: (counts[c] - share[c], c))
+            counts[code] -= 1
+    return counts
+
+
+def image_names(images: int, rng: np.random.Generator) -> list[str]:
+    """Real-looking, distinct image names; the image the authors excluded comes first."""
+    grid = [
+        f"Ma190c_lame{s}_zone{z}_composite_Mcropped_{k}" for s in range(1, 5) for z in range(1, 41) for k in range(1, 7)
+    ]
+    others = [name for name in grid if name not in AUTHORS_EXCLUDED_IMAGES]
+    chosen = rng.choice(len(others), size=images - 1, replace=False)
+    return [AUTHORS_EXCLUDED_IMAGES[0], *(others[i] for i in sorted(chosen))]
+
+
+def _cell_rgb(rng: np.random.Generator) -> np.ndarray:
+    """Bright-field blood smear look: bright background, a stained leukocyte with a nucleus; RGB in [0, 1]."""
+    y, x = np.mgrid[: TILE_SHAPE[0], : TILE_SHAPE[1]].astype(np.float32)
+    cy, cx = rng.uniform(96, 160, size=2)
+    radius = rng.uniform(40, 70)
+    distance = np.hypot(y - cy, x - cx)
+    cell = 1 / (1 + np.exp((distance - radius) / 2))
+    ny, nx = cy + rng.uniform(-15, 15), cx + rng.uniform(-15, 15)
+    nucleus = 1 / (1 + np.exp((np.hypot((y - ny) * rng.uniform(0.7, 1.3), x - nx) - radius * 0.55) / 2))
+    background = 0.85 - 0.1 * ((y - 128) ** 2 + (x - 128) ** 2) / 128**2
+    absorb_cell, absorb_nucleus = rng.uniform(0.1, 0.3, size=3), rng.uniform(0.3, 0.6, size=3)
+    rgb = background[..., None] * (1 - cell[..., None] * absorb_cell) * (1 - nucleus[..., None] * absorb_nucleus)
+    return rgb.astype(np.float32)
+
+
+def _raw_captures(rgb: np.ndarray, rng: np.random.Generator) -> dict[float, np.ndarray]:
+    """The full-intensity mosaic and its lower-intensity captures (scaled, with read and shot noise)."""
+    signal = bayer_sample(rgb) * FULL_SCALE
+    captures = {}
+    for intensity in INTENSITIES:
+        scaled = signal * intensity
+        noise = rng.normal(0, 1, scaled.shape) * np.sqrt(scaled / 20 + 4)
+        captures[intensity] = to_uint16(scaled + noise)
+    return captures
+
+
+def microscopy_files(images: int, seed: int, view_dtype: str) -> Iterator[tuple[str, bytes]]:
+    """(relative path, bytes) of every microscopy file, image by image, deterministic; arguments checked now."""
+    if images < MIN_MICROSCOPY_IMAGES:
+        raise Lens2LogitError(f"--images must be at least {MIN_MICROSCOPY_IMAGES} for a stratified split, got {images}")
+    if view_dtype not in VIEW_DTYPES:
+        raise Lens2LogitError(f"--view-dtype must be one of {VIEW_DTYPES}, got {view_dtype!r}")
+    return _image_files(images, seed, view_dtype)
+
+
+def _image_files(images: int, seed: int, view_dtype: str) -> Iterator[tuple[str, bytes]]:
+    rng = np.random.default_rng(seed)
+    names = image_names(images, rng)
+    labels = [code for code, count in class_counts(images).items() for _ in range(count)]
+    rng.shuffle(labels)
+    lines = "".join(f"{name} {code}\n" for name, code in sorted(zip(names, labels, strict=True)))
+    yield f"microscopy/labels/{MICROSCOPY_LABEL_FILE}", lines.encode()
+    for number, name in enumerate(tqdm(names, desc="sample microscopy", unit=" images", disable=None)):
+        image_rng = np.random.default_rng([seed, number])
+        captures = _raw_captures(_cell_rgb(image_rng), image_rng)
+        for intensity, mosaic in captures.items():
+            yield f"microscopy/images/{intensity_folder(intensity)}/{name}.tiff", tiff_bytes(mosaic)
+        for folder, pixels in processed_views(captures[1.0], view_dtype):
+            data = encode_png(pixels) if view_dtype == "uint8" else tiff_bytes(pixels)
+            suffix = "png" if view_dtype == "uint8" else "tiff"
+            yield f"microscopy/images/processed_views/{folder}/{name}.{suffix}", data

@@ -1,0 +1,79 @@
+"""Synthetic image material for the sample archive: Bayer sampling, processed views, TIFF and DNG files."""
+
+import io
+from collections.abc import Iterator
+
+import numpy as np
+import tifffile
+from PIL import Image, ImageFilter
+
+from conversion.constants import DEMOSAICING, DENOISING, SHARPENING, TILE_SHAPE
+
+_UPSAMPLING = dict(
+    zip(DEMOSAICING, (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS), strict=True)
+)
+_SHARPEN = dict(
+    zip(
+        SHARPENING,
+        (ImageFilter.SHARPEN, ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2)),
+        strict=True,
+    )
+)
+_DENOISE = dict(zip(DENOISING, (ImageFilter.GaussianBlur(radius=1), ImageFilter.MedianFilter(size=3)), strict=True))
+
+
+def bayer_sample(rgb: np.ndarray) -> np.ndarray:
+    """RGGB Bayer sampling of an RGB image."""
+    mosaic = rgb[..., 1].copy()
+    mosaic[0::2, 0::2] = rgb[0::2, 0::2, 0]
+    mosaic[1::2, 1::2] = rgb[1::2, 1::2, 2]
+    return mosaic
+
+
+def to_uint16(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 65535).astype(np.uint16)
+
+
+def processed_views(full: np.ndarray, view_dtype: str) -> Iterator[tuple[str, np.ndarray]]:
+    """The twelve processed views of the full-intensity mosaic (folder name, RGB pixels)."""
+    mosaic = full.astype(np.float32)
+    half = np.stack([mosaic[0::2, 0::2], (mosaic[0::2, 1::2] + mosaic[1::2, 0::2]) / 2, mosaic[1::2, 1::2]], -1)
+    half = np.clip(half / np.percentile(half, 99.5, axis=(0, 1)), 0, 1) ** (1 / 2.2)
+    base = Image.fromarray((half * 255 + 0.5).astype(np.uint8))
+    for demosaicing in DEMOSAICING:
+        upsampled = base.resize(TILE_SHAPE[::-1], _UPSAMPLING[demosaicing])
+        for sharpening in SHARPENING:
+            sharpened = upsampled.filter(_SHARPEN[sharpening])
+            for denoising in DENOISING:
+                pixels = np.asarray(sharpened.filter(_DENOISE[denoising]))
+                if view_dtype == "uint16":  # fill the low byte from the smooth signal, so all 16 bits vary
+                    fine = (np.asarray(upsampled, np.uint16) * 97) & 0xFF
+                    pixels = (pixels.astype(np.uint16) << 8) | fine
+                yield f"{demosaicing}_{sharpening}_{denoising}", pixels
+
+
+def tiff_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, array, photometric="rgb" if array.ndim == 3 else "minisblack")
+    return buffer.getvalue()
+
+
+# DNG tags of a minimal single-channel CFA DNG that LibRaw reads (TIFF/EP and DNG 1.4 specification).
+_CFA_PHOTOMETRIC = 32803
+_IDENTITY_MATRIX = (1, 1, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1)  # 3x3 SRATIONAL numerator/denominator
+
+
+def dng_bytes(mosaic: np.ndarray, white_level: int = 65535) -> bytes:
+    """An uncompressed RGGB DNG of a uint16 mosaic, as a camera would write it."""
+    tags = [
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: R G / G B
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
+        (50708, "s", 0, "Lens2Logit synthetic camera", True),  # UniqueCameraModel
+        (50717, "I", 1, white_level, True),  # WhiteLevel
+        (50721, "2i", 9, _IDENTITY_MATRIX, True),  # ColorMatrix1
+    ]
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, mosaic, photometric=_CFA_PHOTOMETRIC, subfiletype=0, extratags=tags, metadata=None)
+    return buffer.getvalue()
