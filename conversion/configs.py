@@ -33,6 +33,7 @@ class ConfigIndex(Protocol):
 
     name: str
     skipped: list[str]
+    tables_per_shard: int | None  # None: shards are bounded by size only
 
     @property
     def features(self) -> datasets.Features: ...

@@ -66,7 +66,7 @@ def _write_config(archive: Archive, index: ConfigIndex, out: Path, progress: boo
             folder = out / index.name / split
             for condition, group in itertools.groupby(index.tables(archive, split), key=lambda item: item[0]):
                 counted = _counted((table for _, _, table in group), totals, bar)
-                for shard in write_shards(counted, folder, condition, features):
+                for shard in write_shards(counted, folder, condition, features, index.tables_per_shard):
                     download_size += shard.stat().st_size
         written = sum(pq.ParquetFile(path).metadata.num_rows for path in folder.glob("*.parquet"))
         if not expected == totals["rows"] == written:

@@ -58,6 +58,7 @@ class DroneIndex:
     view_dtype: str
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     name: str = "drone"
+    tables_per_shard: int | None = None
 
     @property
     def features(self) -> datasets.Features:
@@ -109,6 +110,9 @@ class DroneFullIndex:
     conditions: list[Condition]  # the intensities present, sorted by name
     skipped: list[str] = field(default_factory=list)
     name: str = "drone_full"
+    # A shard per frame: pyarrow reads a whole file ahead when streaming its first row, and more
+    # files spread better over workers and ranks.
+    tables_per_shard: int | None = 1
 
     @property
     def features(self) -> datasets.Features:

@@ -57,6 +57,7 @@ class MicroscopyIndex:
     view_dtype: str
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     name: str = "microscopy"
+    tables_per_shard: int | None = None
 
     @property
     def features(self) -> datasets.Features:

@@ -30,8 +30,15 @@ def writer_options(features: datasets.Features) -> dict:
     }
 
 
-def write_shards(tables: Iterable[pa.Table], folder: Path, condition: str, features: datasets.Features) -> list[Path]:
-    """Write each table as one row group, starting a new shard before one would pass MAX_SHARD_BYTES.
+def write_shards(
+    tables: Iterable[pa.Table],
+    folder: Path,
+    condition: str,
+    features: datasets.Features,
+    tables_per_shard: int | None = None,
+) -> list[Path]:
+    """Write each table as one row group, starting a new shard before one would pass MAX_SHARD_BYTES
+    (or after `tables_per_shard` tables).
 
     Shards are named `{condition}-{i:05d}-of-{n:05d}.parquet` once all are written.
     """
@@ -39,11 +46,12 @@ def write_shards(tables: Iterable[pa.Table], folder: Path, condition: str, featu
     options = writer_options(features)
     partials: list[Path] = []
     sink = writer = None
+    in_shard = 0
     try:
         for table in tables:
             if table.nbytes > MAX_ROW_GROUP_BYTES:
                 raise Lens2LogitError(f"{condition}: a row group of {table.nbytes} bytes exceeds {MAX_ROW_GROUP_BYTES}")
-            if writer is not None and sink.tell() + table.nbytes > MAX_SHARD_BYTES:
+            if writer is not None and (sink.tell() + table.nbytes > MAX_SHARD_BYTES or in_shard == tables_per_shard):
                 writer.close()
                 sink.close()
                 writer = None
@@ -51,7 +59,9 @@ def write_shards(tables: Iterable[pa.Table], folder: Path, condition: str, featu
                 partials.append(folder / f"{condition}-{len(partials):05d}{_PARTIAL}")
                 sink = partials[-1].open("wb")
                 writer = pq.ParquetWriter(sink, features.arrow_schema, **options)
+                in_shard = 0
             writer.write_table(table, row_group_size=len(table))
+            in_shard += 1
     finally:
         if writer is not None:
             writer.close()

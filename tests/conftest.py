@@ -9,6 +9,7 @@ import pytest  # noqa: E402
 
 from conversion.convert import convert  # noqa: E402
 from conversion.sample import write_sample  # noqa: E402
+from conversion.sample_drone import drone_files  # noqa: E402
 
 SEED = 7
 
@@ -45,3 +46,17 @@ def package16(tmp_path_factory, archive16_dir):
 @pytest.fixture
 def cache_dir(tmp_path):
     return str(tmp_path / "hf-cache")
+
+
+def write_drone_archive(out, frame_format: str = "dng"):
+    """A drone-only archive of two small frames: quick to copy and break in error tests."""
+    for relative, data in drone_files(2, SEED, "uint8", frame_format=frame_format):
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return out
+
+
+@pytest.fixture(scope="session")
+def drone_archive_dir(tmp_path_factory):
+    return write_drone_archive(tmp_path_factory.mktemp("drone") / "lens2logit")

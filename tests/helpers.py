@@ -30,3 +30,23 @@ def source_view(archive: Path, view: str, image_id: str) -> np.ndarray:
 
 def decode_png(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def source_tile(archive: Path, image_id: str, intensity: float) -> np.ndarray:
+    return tifffile.imread(archive / "drone" / "images_tiles_256" / intensity_folder(intensity) / f"{image_id}.tif")
+
+
+def source_tile_view(archive: Path, view: str, image_id: str) -> np.ndarray:
+    folder = archive / "drone" / "images_tiles_256" / "processed_views" / view.replace("-", "_")
+    return np.asarray(Image.open(folder / f"{image_id}.png"))
+
+
+def source_mask(archive: Path, folder: str, image_id: str) -> np.ndarray:
+    """The archive's mask binarised the documented way: non-zero -> True."""
+    return np.asarray(Image.open(archive / "drone" / folder / f"{image_id}.png")) != 0
+
+
+def source_frame(archive: Path, image_id: str, intensity: float) -> np.ndarray:
+    """A full frame read with tifffile (a DNG is a TIFF), independently of the converter's LibRaw reader."""
+    (path,) = (archive / "drone" / "images_full" / intensity_folder(intensity)).glob(f"{image_id}.*")
+    return tifffile.imread(path)

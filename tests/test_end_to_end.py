@@ -20,6 +20,7 @@ from conversion.constants import (
 )
 from conversion.convert import convert, write_infos
 from conversion.published import published_infos
+from conversion.sample import DEFAULT_FRAMES
 from lens2logit import Lens2Logit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,8 +168,9 @@ def test_package_layout_and_parquet_settings(package):
     shards = [f for f in files if f.endswith(".parquet")]
     assert {f.split("/")[0] for f in shards} == {"microscopy", "drone", "drone_full"}
     assert len([f for f in shards if f.startswith(("microscopy/", "drone/"))]) == 2 * 2 * CONDITIONS
-    assert len([f for f in shards if f.startswith("drone_full/")]) == 2 * len(INTENSITIES)
-    assert all(f.rsplit("-", 3)[1:] == ["00000", "of", "00001.parquet"] for f in shards)
+    assert len([f for f in shards if f.startswith("drone_full/")]) == DEFAULT_FRAMES * len(INTENSITIES)
+    tile_shards = [f for f in shards if not f.startswith("drone_full/")]
+    assert all(f.rsplit("-", 3)[1:] == ["00000", "of", "00001.parquet"] for f in tile_shards)
     metadata = pq.ParquetFile(package / "microscopy/train/raw_scale050-00000-of-00001.parquet").metadata
     names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
     raw = names.index("raw.list.element.list.element")

@@ -1,0 +1,131 @@
+"""Errors of the drone part of the archive: each names the file and what is wrong."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from conversion.archive import Archive
+from conversion.drone import index_drone, index_drone_full
+from conversion.errors import ArchiveLayoutError, ImageFormatError
+
+TILES = Path("drone/images_tiles_256")
+TILE_MASKS = Path("drone/masks_tiles_256")
+FRAMES = Path("drone/images_full")
+FRAME_MASKS = Path("drone/masks_full")
+
+
+@pytest.fixture
+def archive(drone_archive_dir, tmp_path):
+    copy = tmp_path / "archive"
+    shutil.copytree(drone_archive_dir, copy)
+    return copy
+
+
+def first(folder: Path) -> Path:
+    return sorted(path for path in folder.iterdir() if path.is_file())[0]
+
+
+def rows(source, index=index_drone, allow_missing: bool = False):
+    """Index the archive and generate every row, as a conversion does."""
+    with Archive(source) as opened:
+        checked = index(opened, allow_missing)
+        for split in ("train", "test"):
+            for _ in checked.tables(opened, split):
+                pass
+    return checked
+
+
+def test_tile_without_mask(archive):
+    mask = first(archive / TILE_MASKS)
+    mask.unlink()
+    tile = archive / TILES / "raw_scale100" / f"{mask.stem}.tif"
+    with pytest.raises(ArchiveLayoutError, match=f"{tile}: no mask for it"):
+        rows(archive)
+    index = rows(archive, allow_missing=True)
+    assert mask.stem not in index.tiles
+    assert index.skipped == [f"{tile}: no mask for it"]
+
+
+def test_mask_without_tile(archive):
+    extra = archive / TILE_MASKS / "01_00099.png"
+    shutil.copy(first(archive / TILE_MASKS), extra)
+    with pytest.raises(ArchiveLayoutError, match=f"{extra}: mask of no image"):
+        rows(archive)
+
+
+def test_intensity_folder_with_fewer_tiles(archive):
+    tile = first(archive / TILES / "raw_scale025")
+    tile.unlink()
+    with pytest.raises(ArchiveLayoutError, match=f"{tile.parent}: 1 image\\(s\\) of raw_scale100 missing: {tile.stem}"):
+        rows(archive)
+
+
+def test_tile_mask_of_wrong_shape(archive):
+    mask = first(archive / TILE_MASKS)
+    Image.fromarray(np.zeros((255, 256), np.uint8)).save(mask)
+    with pytest.raises(
+        ImageFormatError, match=f"{mask}: expected a mask of shape \\(256, 256\\), found \\(255, 256\\)"
+    ):
+        rows(archive)
+
+
+def test_tile_of_wrong_shape(archive):
+    tile = first(archive / TILES / "raw_scale050")
+    tifffile.imwrite(tile, np.zeros((256, 128), np.uint16))
+    with pytest.raises(
+        ImageFormatError, match=f"{tile}: expected uint16 of shape \\(256, 256\\), found uint16 of shape"
+    ):
+        rows(archive)
+
+
+def test_mask_that_is_not_binary(archive):
+    mask = first(archive / TILE_MASKS)
+    values = np.zeros((256, 256), np.uint8)
+    values[:10], values[10:20] = 255, 100  # anti-aliased or multi-class: not a binary mask
+    Image.fromarray(values).save(mask)
+    with pytest.raises(
+        ImageFormatError, match=f"{mask}: not a binary mask: 2 different non-zero values \\(100, 255\\)"
+    ):
+        rows(archive)
+
+
+def test_binary_masks_of_any_non_zero_value_are_accepted(archive):
+    mask = first(archive / TILE_MASKS)
+    source = np.asarray(Image.open(mask)) != 0
+    Image.fromarray(np.where(source[..., None], [0, 200, 0], [0, 0, 0]).astype(np.uint8)).save(mask)  # green cars
+    index = rows(archive)
+    assert index.tiles[mask.stem].car_fraction == pytest.approx(source.mean())
+
+
+def test_full_mask_of_wrong_shape(archive):
+    mask = first(archive / FRAME_MASKS)
+    Image.fromarray(np.zeros((512, 512), np.uint8)).save(mask)
+    with pytest.raises(
+        ImageFormatError, match=f"{mask}: expected a mask of shape \\(640, 896\\), found \\(512, 512\\)"
+    ):
+        rows(archive, index_drone_full)
+
+
+def test_unreadable_dng_names_the_file(archive):
+    frame = first(archive / FRAMES / "raw_scale100")
+    frame.write_bytes(b"II*\x00not a raw file")
+    with pytest.raises(ImageFormatError, match=f"{frame}: cannot read as DNG"):
+        rows(archive, index_drone_full)
+
+
+def test_full_frame_without_mask_or_tiles(archive):
+    mask = first(archive / FRAME_MASKS)
+    mask.unlink()
+    with pytest.raises(
+        ArchiveLayoutError, match=f"{archive / FRAMES / 'raw_scale100' / mask.stem}.dng: no mask for it"
+    ):
+        rows(archive, index_drone_full)
+    for folder in (archive / FRAMES).iterdir():
+        (folder / f"{mask.stem}.dng").rename(folder / "DJI_0042.dng")
+    shutil.copy(first(archive / FRAME_MASKS), archive / FRAME_MASKS / "DJI_0042.png")
+    with pytest.raises(ArchiveLayoutError, match="DJI_0042.dng: no tiles of frame 42 in drone/images_tiles_256/"):
+        rows(archive, index_drone_full)
