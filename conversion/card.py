@@ -48,7 +48,8 @@ COLUMNS = {
         "split": _SPLIT,
         "intensity": _INTENSITY,
         "view": _VIEW,
-        "raw": _RAW_TILE + " (12-bit values left-justified: multiples of 16)",
+        "raw": f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256, 12-bit values "
+        "left-justified: multiples of 16); null on view rows",
         "rgb": _RGB,
         "mask": "car mask, 1-bit PNG: decodes to a bool array (source non-zero -> True)",
         "car_fraction": "share of car pixels in the mask",
@@ -111,7 +112,7 @@ def _columns(name: str) -> str:
 
 
 def _view_storage(view_dtype: str) -> str:
-    return "PNG images (uint8)" if view_dtype == "uint8" else "uint16 arrays 256x256x3"
+    return "8-bit PNG images" if view_dtype == "uint8" else "uint16 arrays 256x256x3"
 
 
 def _microscopy_section(info: datasets.DatasetInfo, index: MicroscopyIndex) -> str:
@@ -147,16 +148,20 @@ def _frames(frames: list[int]) -> str:
     return ", ".join(map(str, frames))
 
 
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.3f} / {np.mean(values):.3f} / {max(values):.3f}" if values else "-"
+
+
 def _drone_section(info: datasets.DatasetInfo, index: DroneIndex) -> str:
     counts = _table(
-        ["split", "frames", "tiles", "rows", "mean car fraction"],
+        ["split", "frames", "tiles", "rows", "car fraction min / mean / max"],
         [
             [
                 s,
                 len(index.frames(s)),
                 len(ids := index.image_ids(s)),
                 f"{info.splits[s].num_examples:,}",
-                f"{np.mean([index.tiles[i].car_fraction for i in ids]):.3f}" if ids else "-",
+                _spread([index.tiles[i].car_fraction for i in ids]),
             ]
             for s in SPLITS
         ],
@@ -191,8 +196,8 @@ def _drone_full_section(info: datasets.DatasetInfo, index: DroneFullIndex) -> st
     return f"""## Config `drone_full`
 
 The full raw frames the tiles were cut from, one row per frame and intensity (intensities present:
-{intensities}), each in a row group of its own, so streaming one frame reads only that frame. Same
-frame split as `drone`.
+{intensities}). Each row is a Parquet file of its own, so streaming one frame reads only that
+frame. Same frame split as `drone`.
 
 {counts}
 

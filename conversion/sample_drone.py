@@ -18,7 +18,7 @@ MIN_FRAMES = 2  # a split by frame needs two
 FRAME_FORMATS = ("dng", "tiff")
 LEFT_JUSTIFY = 4  # 12-bit sensor values stored in the top 12 bits of 16
 CAR_SHAPE = (30, 75)  # a 4.5 x 1.8 m car at 6 cm per pixel
-CAR_CELL_SHARE = 0.4  # share of grid cells that get cars
+CAR_CELL_SHARE = 548 / (12 * 294)  # the real share of grid cells kept as tiles (at least 2 a frame here)
 
 
 def tile_name(frame: int, tile: int) -> str:
@@ -38,7 +38,7 @@ def _scene(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray
     rgb[road] = 0.45
     mask = np.zeros(shape, bool)
     rows, cols = shape[0] // TILE_SHAPE[0], shape[1] // TILE_SHAPE[1]
-    cells = rng.permutation(rows * cols)[: max(1, min(rows * cols - 1, round(CAR_CELL_SHARE * rows * cols)))]
+    cells = rng.permutation(rows * cols)[: min(rows * cols - 1, max(2, round(CAR_CELL_SHARE * rows * cols)))]
     for cell in cells:
         top, left = (cell // cols) * TILE_SHAPE[0], (cell % cols) * TILE_SHAPE[1]
         for _ in range(rng.integers(1, 4)):

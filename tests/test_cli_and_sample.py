@@ -86,6 +86,10 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     assert "raw 252; processed 36 in 12 views" in summary
     labels = re.search(r"microscopy/test: .*\n.*\n.*\n  label counts \(images\): +(.*)", summary).group(1)
     assert sum(int(count) for count in re.findall(r"\d+", labels)) == 9
+    assert main(["summary", str(out), "--config", "drone_full"]) == 0
+    summary = capsys.readouterr().out
+    assert "drone_full/train: 21 rows of 3 images\n  frames:             2, 3, 4\n" in summary
+    assert "drone_full/test: 7 rows of 1 images\n  frames:             1\n" in summary
 
 
 @pytest.mark.parametrize("demosaicing", DEMOSAICING)
