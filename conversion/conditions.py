@@ -3,6 +3,7 @@
 A condition is one raw intensity or one processed view; its folder holds one file per image.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -11,7 +12,14 @@ import pyarrow as pa
 
 from conversion import arrow, images
 from conversion.archive import Archive
-from conversion.constants import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS, RAW_VIEW, TILE_SHAPE
+from conversion.constants import (
+    FULL_INTENSITY,
+    INTENSITIES,
+    PROCESSED_VIEWS,
+    RAW_VIEW,
+    ROWS_PER_ROW_GROUP,
+    TILE_SHAPE,
+)
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
 from conversion.layout import canonical_view, intensity_folder, parse_intensity_folder
 
@@ -180,3 +188,27 @@ def tile_columns(
         "rgb": arrow.image_column(rgbs) if view_dtype == "uint8" else arrow.array_column(rgbs, rgb_feature),
         "preview": arrow.image_column(previews),
     }
+
+
+def count_rows(conditions: list[Condition], image_ids: list[str]) -> int:
+    """Rows of `image_ids` under all conditions: one per image a condition holds."""
+    return sum(image_id in condition.files for condition in conditions for image_id in image_ids)
+
+
+def tile_tables(
+    archive: Archive,
+    conditions: list[Condition],
+    image_ids: list[str],
+    features: datasets.Features,
+    image_columns: Callable[[list[str]], dict[str, pa.Array | list]],
+) -> Iterator[tuple[str, str, pa.Table]]:
+    """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order.
+
+    `image_columns` gives the columns that depend on the image only (labels, masks, ...).
+    """
+    for condition in conditions:
+        present = [image_id for image_id in image_ids if image_id in condition.files]
+        for start in range(0, len(present), ROWS_PER_ROW_GROUP):
+            batch = present[start : start + ROWS_PER_ROW_GROUP]
+            columns = {**image_columns(batch), **tile_columns(archive, condition, batch, features)}
+            yield condition.name, f"{condition.name}/{batch[0]}", arrow.table(columns, features)

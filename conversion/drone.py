@@ -18,14 +18,15 @@ from conversion.conditions import (
     TIFF_SUFFIXES,
     Condition,
     Problems,
+    count_rows,
     files_by_stem,
     keep_images,
     reconcile_conditions,
     scan_conditions,
-    tile_columns,
+    tile_tables,
     view_dtype,
 )
-from conversion.constants import ROWS_PER_ROW_GROUP, TILE_SHAPE
+from conversion.constants import TILE_SHAPE
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
 from conversion.features import drone_features, drone_full_features
 from conversion.splits import frame_split
@@ -71,27 +72,21 @@ class DroneIndex:
         return sorted({tile.frame_id for tile in self.tiles.values() if tile.split == split})
 
     def num_rows(self, split: str) -> int:
-        image_ids = self.image_ids(split)
-        return sum(image_id in condition.files for condition in self.conditions for image_id in image_ids)
+        return count_rows(self.conditions, self.image_ids(split))
 
     def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
         """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order."""
-        features = self.features
-        image_ids = self.image_ids(split)
-        for condition in self.conditions:
-            present = [image_id for image_id in image_ids if image_id in condition.files]
-            for start in range(0, len(present), ROWS_PER_ROW_GROUP):
-                batch = present[start : start + ROWS_PER_ROW_GROUP]
-                tiles = [self.tiles[image_id] for image_id in batch]
-                columns = {
-                    "image_id": batch,
-                    "frame_id": [tile.frame_id for tile in tiles],
-                    "split": [tile.split for tile in tiles],
-                    "mask": arrow.image_column([tile.mask for tile in tiles]),
-                    "car_fraction": [tile.car_fraction for tile in tiles],
-                    **tile_columns(archive, condition, batch, features),
-                }
-                yield condition.name, f"{condition.name}/{batch[0]}", arrow.table(columns, features)
+        return tile_tables(archive, self.conditions, self.image_ids(split), self.features, self._image_columns)
+
+    def _image_columns(self, image_ids: list[str]) -> dict[str, pa.Array | list]:
+        tiles = [self.tiles[image_id] for image_id in image_ids]
+        return {
+            "image_id": image_ids,
+            "frame_id": [tile.frame_id for tile in tiles],
+            "split": [tile.split for tile in tiles],
+            "mask": arrow.image_column([tile.mask for tile in tiles]),
+            "car_fraction": [tile.car_fraction for tile in tiles],
+        }
 
 
 @dataclass(frozen=True)

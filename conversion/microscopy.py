@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 import datasets
 import pyarrow as pa
 
-from conversion import arrow
 from conversion.archive import Archive
 from conversion.conditions import (
     REFERENCE,
     TIFF_SUFFIXES,
     Condition,
     Problems,
+    count_rows,
     keep_images,
     reconcile_conditions,
     scan_conditions,
-    tile_columns,
+    tile_tables,
     view_dtype,
 )
 from conversion.constants import (
@@ -26,7 +26,6 @@ from conversion.constants import (
     AUTHORS_MIN_CLASS_SIZE,
     MICROSCOPY_ABSENT_CODES,
     MICROSCOPY_CLASSES,
-    ROWS_PER_ROW_GROUP,
 )
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, LabelFileError
 from conversion.features import microscopy_features
@@ -67,28 +66,22 @@ class MicroscopyIndex:
         return [image_id for image_id, image in self.images.items() if image.split == split]
 
     def num_rows(self, split: str) -> int:
-        image_ids = self.image_ids(split)
-        return sum(image_id in condition.files for condition in self.conditions for image_id in image_ids)
+        return count_rows(self.conditions, self.image_ids(split))
 
     def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
         """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order."""
-        features = self.features
-        image_ids = self.image_ids(split)
-        for condition in self.conditions:
-            present = [image_id for image_id in image_ids if image_id in condition.files]
-            for start in range(0, len(present), ROWS_PER_ROW_GROUP):
-                batch = present[start : start + ROWS_PER_ROW_GROUP]
-                rows = [self.images[image_id] for image_id in batch]
-                columns = {
-                    "image_id": batch,
-                    "slide": [row.slide for row in rows],
-                    "zone": [row.zone for row in rows],
-                    "split": [row.split for row in rows],
-                    "label": [features["label"].str2int(row.label) for row in rows],
-                    "authors_excluded": [row.authors_excluded for row in rows],
-                    **tile_columns(archive, condition, batch, features),
-                }
-                yield condition.name, f"{condition.name}/{batch[0]}", arrow.table(columns, features)
+        return tile_tables(archive, self.conditions, self.image_ids(split), self.features, self._image_columns)
+
+    def _image_columns(self, image_ids: list[str]) -> dict[str, list]:
+        rows = [self.images[image_id] for image_id in image_ids]
+        return {
+            "image_id": image_ids,
+            "slide": [row.slide for row in rows],
+            "zone": [row.zone for row in rows],
+            "split": [row.split for row in rows],
+            "label": [self.features["label"].str2int(row.label) for row in rows],
+            "authors_excluded": [row.authors_excluded for row in rows],
+        }
 
 
 def _read_labels(archive: Archive) -> dict[str, Label]:
