@@ -121,7 +121,7 @@ class DroneFullIndex:
         )
 
     def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
-        """(condition name, key, one-row table) per frame: a frame is ~40 MB, one row group each."""
+        """(condition name, key, one-row table) per frame: a frame is ~40 MB, a shard of its own."""
         features = self.features
         masks: dict[str, tuple[tuple[int, int], bytes]] = {}  # image_id -> (shape, 1-bit PNG), small
         for condition in self.conditions:
