@@ -7,17 +7,21 @@ Used by import (datasets >= 4 runs no loading scripts):
     builder.download_and_prepare()
     dataset = builder.as_dataset()
 
-`data_dir` is the Zenodo archive: the extracted folder, a .zip, or a folder of zips.
+`data_dir` is the Zenodo archive: the extracted folder, a .zip, or a folder of zips. Without it,
+the files of the config's dataset are downloaded from Zenodo record 5235536 into the `datasets`
+download cache (resumed, size and md5 verified; $LENS2LOGIT_ZENODO_URL points to a mirror).
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import datasets
 
+from conversion import zenodo
 from conversion.archive import Archive
 from conversion.configs import DESCRIPTIONS, ConfigIndex, config, detect_view_dtype, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
-from conversion.errors import ArchiveNotFoundError
+from conversion.errors import ImageFormatError
 
 logger = datasets.logging.get_logger(__name__)
 
@@ -66,18 +70,31 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
             return detect_view_dtype(archive, self.config.name)
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
-        if self.config.data_dir is None:
-            raise ArchiveNotFoundError(
-                f"no archive given: pass data_dir= the Lens2Logit archive from Zenodo record {ZENODO_RECORD_ID} "
-                "(extracted folder, .zip, or folder of zips)"
-            )
-        with Archive(self.config.data_dir) as archive:
+        source = self.config.data_dir or self._download(dl_manager)
+        with Archive(source) as archive:
             index = index_config(archive, self.config.name, self.config.allow_missing)
         for problem in index.skipped:
             logger.warning("allowed by allow_missing: %s", problem)
-        return [datasets.SplitGenerator(name=split, gen_kwargs={"index": index, "split": split}) for split in SPLITS]
+        if self.config.view_dtype is not None and index.features != self.info.features:
+            raise ImageFormatError(
+                f"view_dtype={self.config.view_dtype!r}, but the processed views of {source} are not; "
+                "leave view_dtype unset to read it from the archive"
+            )
+        self.info.features = index.features  # the view dtype of a downloaded archive is known only now
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={"source": source, "index": index, "split": split})
+            for split in SPLITS
+        ]
 
-    def _generate_tables(self, index: ConfigIndex, split: str):
-        with Archive(self.config.data_dir) as archive:
+    def _download(self, dl_manager: datasets.DownloadManager) -> str:
+        """Fetch the files of this config's dataset from Zenodo into the datasets download cache."""
+        cache = dl_manager.download_config.cache_dir or datasets.config.DOWNLOADED_DATASETS_PATH
+        dest = Path(cache) / f"lens2logit-zenodo-{ZENODO_RECORD_ID}"
+        logger.info("no data_dir given: fetching Zenodo record %s into %s", ZENODO_RECORD_ID, dest)
+        zenodo.download(dest, only=config(self.config.name).dataset)
+        return str(dest)
+
+    def _generate_tables(self, source: str, index: ConfigIndex, split: str):
+        with Archive(source) as archive:
             for _, key, table in index.tables(archive, split):
                 yield key, table

@@ -6,12 +6,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from conversion.constants import SPLITS
+from conversion.archive import DATASET_FOLDERS
+from conversion.constants import SPLITS, ZENODO_RECORD_ID
 from conversion.errors import Lens2LogitError
+from conversion.zenodo import DEFAULT_ZENODO_URL, RETRIES, ZENODO_URL_ENV
 
 EPILOG = """\
 example:
-  lens2logit sample /tmp/l2l-archive --zip
+  lens2logit download /tmp/l2l-archive        (the real archive from Zenodo)
+  lens2logit sample /tmp/l2l-archive --zip    (or a synthetic one)
   lens2logit check /tmp/l2l-archive
   lens2logit convert /tmp/l2l-archive /tmp/l2l-package
   lens2logit summary /tmp/l2l-package --config drone
@@ -58,6 +61,23 @@ def _convert(args: argparse.Namespace) -> int:
         print(f"differs from the published archive: {difference}", file=sys.stderr)
     print(f"wrote the package to {args.out}")
     return 1 if args.expect_published and found else 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from conversion.zenodo import download
+
+    paths = download(
+        args.dest,
+        record_id=args.record,
+        only=args.only,
+        base_url=args.zenodo_url,
+        progress=not args.no_progress,
+        retries=args.retries,
+    )
+    size = sum(path.stat().st_size for path in paths)
+    print(f"{len(paths)} verified file(s), {size / 2**20:,.1f} MiB, in {args.dest}")
+    print(f"next: lens2logit convert {args.dest} OUT")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -149,8 +169,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     sample.set_defaults(run=_sample)
 
+    download = commands.add_parser(
+        "download", help="download the archive from Zenodo (resumable, size and md5 verified)"
+    )
+    download.add_argument("dest", type=Path, help="folder to keep the record's files in")
+    download.add_argument(
+        "--record", type=int, default=ZENODO_RECORD_ID, help=f"record id (default {ZENODO_RECORD_ID})"
+    )
+    download.add_argument("--only", choices=DATASET_FOLDERS, help="only the files of one dataset")
+    download.add_argument(
+        "--zenodo-url", help=f"Zenodo base URL (default ${ZENODO_URL_ENV}, else {DEFAULT_ZENODO_URL}), e.g. a mirror"
+    )
+    download.add_argument("--retries", type=int, default=RETRIES, help=f"retries per request (default {RETRIES})")
+    download.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    download.set_defaults(run=_download)
+
     convert = commands.add_parser("convert", help="convert the archive into the Hub package")
-    convert.add_argument("archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips")
+    convert.add_argument(
+        "archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips (a download folder)"
+    )
     convert.add_argument("out", type=Path, help="package folder to write")
     convert.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     convert.add_argument(

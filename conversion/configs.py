@@ -50,6 +50,11 @@ class Config:
     features: Callable[[str], datasets.Features]  # of the processed views' dtype
     view_dtype: Callable[[Archive], str] | None  # None: the config has no processed views
 
+    @property
+    def dataset(self) -> str:
+        """The dataset of the archive the config belongs to: `microscopy` or `drone`."""
+        return self.folder.split("/")[0]
+
 
 CONFIGS = {
     "microscopy": Config(

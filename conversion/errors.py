@@ -27,3 +27,11 @@ class ImageFormatError(Lens2LogitError, ValueError):
 
 class PackageExistsError(Lens2LogitError, FileExistsError):
     """The output folder exists and overwriting was not asked for."""
+
+
+class DownloadError(Lens2LogitError, ConnectionError):
+    """A file of the Zenodo record could not be listed or downloaded."""
+
+
+class ChecksumError(Lens2LogitError, ValueError):
+    """A downloaded file does not have the size or md5 checksum its record lists."""

@@ -1,9 +1,30 @@
 """Session fixtures: synthetic archives (folder, zip, 16-bit views) and their converted packages."""
 
 import os
+import socket
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the network
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+_connect = socket.socket.connect
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _loopback_only(sock, address):
+    """Refuse every connection that would leave 127.0.0.1, whatever library makes it."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in _LOOPBACK:
+        raise OSError(f"tests must not reach the network: connection to {address!r} refused")
+    return _connect(sock, address)
+
+
+def _resolve_loopback_only(host, *args, **kwargs):
+    if host is not None and host not in _LOOPBACK:
+        raise socket.gaierror(f"tests must not reach the network: lookup of {host!r} refused")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+_getaddrinfo = socket.getaddrinfo
+socket.socket.connect = _loopback_only
+socket.getaddrinfo = _resolve_loopback_only
 
 import pytest  # noqa: E402
 
