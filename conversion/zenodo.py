@@ -115,13 +115,16 @@ def _marker(path: Path) -> Path:
 
 
 def is_verified(path: Path, file: RecordFile) -> bool:
+    """Whether `path` holds `file`: known from an earlier check, or hashed now (a file fetched by hand)."""
+    if not path.is_file() or path.stat().st_size != file.size:
+        return False
     marker = _marker(path)
-    return (
-        path.is_file()
-        and path.stat().st_size == file.size
-        and marker.is_file()
-        and marker.read_text().strip() == file.md5
-    )
+    if marker.is_file() and marker.read_text().strip() == file.md5:
+        return True
+    if _md5(path) != file.md5:
+        return False
+    marker.write_text(file.md5 + "\n")
+    return True
 
 
 def _fetch(session: requests.Session, file: RecordFile, path: Path, retries: int, backoff: float, bar: tqdm) -> None:
@@ -182,6 +185,7 @@ def download(
                 logger.info("%s: already downloaded and verified", path)
                 continue
             _marker(path).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
             with tqdm(desc=file.key, unit="B", unit_scale=True, disable=None if progress else True) as bar:
                 _fetch(session, file, path, retries, backoff, bar)
     return [dest / file.key for file in files]

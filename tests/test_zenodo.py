@@ -59,6 +59,13 @@ def test_second_run_downloads_nothing(zenodo, tmp_path):
     zenodo.requests.clear()
     download(tmp_path, base_url=zenodo.url, **FAST)
     assert zenodo.requests == [(f"/api/records/{ZENODO_RECORD_ID}", None)]
+    for marker in tmp_path.glob(".*.md5"):  # files put there by hand are hashed, not fetched again
+        marker.unlink()
+    (tmp_path / "drone.zip").write_bytes(b"not the record's file")
+    zenodo.requests.clear()
+    download(tmp_path, base_url=zenodo.url, **FAST)
+    assert [path.rsplit("/", 2)[1] for path, _ in zenodo.content_requests()] == ["drone.zip"]
+    assert sorted(p.name for p in tmp_path.glob(".*.md5")) == [".drone.zip.md5", ".microscopy.zip.md5"]
 
 
 def test_dropped_connection_resumes(zenodo, record_files, tmp_path):
