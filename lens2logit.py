@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
+import numpy as np
 
 from conversion import zenodo
 from conversion.archive import Archive
@@ -98,3 +99,53 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
         with Archive(source) as archive:
             for _, key, table in index.tables(archive, split):
                 yield key, table
+
+
+FRAMEWORKS = ("numpy", "torch")
+ROW_KINDS = ("raw", "views")
+
+
+def pixels(dataset, framework: str = "numpy", rows: str = "raw"):
+    """The raw rows (or the processed-view rows) of a Lens2Logit dataset, with their pixels as arrays
+    holding exactly the stored values: numpy uint16 (uint8 for 8-bit views), or torch int32 (torch
+    has no full uint16 support; int32 holds every uint16 value).
+
+    Plain `with_format("numpy")` or `"torch"` widens integers to int64 (4x the memory), and streaming
+    formats take no dtype; this works for `Dataset` and `IterableDataset` (`streaming=True`) alike.
+    Only the pixel column (`raw`, or `rgb` for views) is converted; other columns are left as they
+    are (images stay PIL images: `np.asarray(row["mask"])` is a bool array). torch puts image
+    channels first, so a `drone_full` frame comes as (1, height, width) there.
+
+        train = pixels(load_dataset("path/to/lens2logit", "microscopy", split="train"), "torch")
+    """
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    if rows not in ROW_KINDS:
+        raise ValueError(f"rows must be one of {ROW_KINDS}, got {rows!r}")
+    column = "raw" if rows == "raw" else "rgb"
+    if "view" in dataset.features:  # drop the rows whose pixel column is null
+        keep_raw = rows == "raw"
+        dataset = dataset.filter(
+            lambda views: [(v == 0) == keep_raw for v in views], input_columns="view", batched=True
+        )
+    elif rows == "views":
+        raise ValueError("this dataset has no processed views (drone_full holds raw frames only)")
+    if isinstance(dataset, datasets.IterableDataset):
+        return dataset.map(lambda value: {column: _exact(value, framework)}, input_columns=column)
+    if framework == "torch":
+        import torch
+
+        return dataset.with_format("torch", columns=[column], dtype=torch.int32, output_all_columns=True)
+    dtype = np.uint8 if isinstance(dataset.features[column], datasets.Image) and rows == "views" else np.uint16
+    return dataset.with_format("numpy", columns=[column], dtype=dtype, output_all_columns=True)
+
+
+def _exact(value, framework: str):
+    """One streamed pixel value (nested lists or a PIL image) as an exact numpy or torch array."""
+    array = np.asarray(value)
+    array = array.astype(np.uint8 if array.dtype == np.uint8 else np.uint16, copy=False)
+    if framework == "torch":
+        import torch
+
+        return torch.from_numpy(array.astype(np.int32))
+    return array

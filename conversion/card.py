@@ -229,8 +229,12 @@ from datasets import load_dataset
 
 dataset = load_dataset("lens2logit", "microscopy", split="train")
 raw = dataset.filter(lambda view: view == 0, input_columns="view")  # view 0 is "raw"
-mosaics = raw.with_format("numpy", dtype=np.uint16)  # keeps uint16 (plain "numpy" widens to int64)
+# uint16 kept for `raw` (plain "numpy" widens to int64); other columns stay python objects
+mosaics = raw.with_format("numpy", columns=["raw"], dtype=np.uint16, output_all_columns=True)
 ```
+
+`pixels(dataset, "numpy" | "torch")` in the project's `lens2logit.py` does this for map-style and
+streamed datasets alike (torch: int32, which holds every uint16 value).
 
 Raw arrays are stored with Parquet's BYTE_STREAM_SPLIT encoding: read them with pyarrow >= 16.
 
