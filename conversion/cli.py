@@ -82,9 +82,12 @@ def _download(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from conversion.archive import Archive
+    from conversion.package_check import is_package
     from conversion.tiling import check_tiling
 
-    with Archive(args.archive) as archive:
+    if len(args.path) == 1 and is_package(args.path[0]):
+        return _check_package(args.path[0])
+    with Archive(args.path) as archive:
         report = check_tiling(archive, progress=not args.no_progress)
     for problem in report.problems:
         print(f"{problem}", file=sys.stderr)
@@ -95,6 +98,18 @@ def _check(args: argparse.Namespace) -> int:
         f"{report.masks_matched} of {report.masks_compared} tile masks equal their cell of the frame mask"
     )
     return 1 if report.problems or not report.compared else 0
+
+
+def _check_package(package: Path) -> int:
+    from conversion.package_check import check_package
+
+    report = check_package(package)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    rows = ", ".join(f"{name} {count:,}" for name, count in report.rows.items())
+    verdict = f"{len(report.problems)} problem(s)" if report.problems else "ok"
+    print(f"package {package}: {verdict}; {report.shards} shards, {report.previews:,} previews decoded; rows: {rows}")
+    return 1 if report.problems else 0
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -203,8 +218,13 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--no-progress", action="store_true", help="hide progress bars")
     convert.set_defaults(run=_convert)
 
-    check = commands.add_parser("check", help="check that the drone tiles are cut from their full frames")
-    check.add_argument("archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips")
+    check = commands.add_parser(
+        "check",
+        help="check a package as the Hub will see it, or that an archive's drone tiles are cut from their frames",
+    )
+    check.add_argument(
+        "path", nargs="+", type=Path, help="a converted package, or an archive (folder, .zip file(s), folder of zips)"
+    )
     check.add_argument("--no-progress", action="store_true", help="hide progress bars")
     check.set_defaults(run=_check)
 

@@ -1,0 +1,112 @@
+"""Check a converted package as the Hub and its dataset viewer will see it."""
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+from datasets.info import DatasetInfosDict
+from huggingface_hub import DatasetCard
+from PIL import Image
+
+from conversion.constants import MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES
+
+INFOS_FILE = "dataset_infos.json"
+CARD_FILE = "README.md"
+
+
+@dataclass
+class PackageReport:
+    shards: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # "config/split" -> rows in the Parquet metadata
+    previews: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def is_package(path: Path) -> bool:
+    """A converted package (card + infos), as opposed to an archive."""
+    return (path / CARD_FILE).is_file() and (path / INFOS_FILE).is_file()
+
+
+def _card_infos(package: Path, report: PackageReport) -> tuple[list[dict], dict[str, datasets.DatasetInfo]]:
+    """The card's `configs` and `dataset_info`, read with huggingface_hub's card tools."""
+    try:
+        data = DatasetCard.load(package / CARD_FILE).data
+    except Exception as exc:
+        report.problems.append(f"{package / CARD_FILE}: card YAML does not parse: {exc}")
+        return [], {}
+    configs = data.get("configs") or []
+    if not configs:
+        report.problems.append(f"{package / CARD_FILE}: no `configs` in the YAML")
+    return configs, DatasetInfosDict.from_dataset_card_data(data)
+
+
+def _json_infos(package: Path, report: PackageReport) -> dict[str, datasets.DatasetInfo]:
+    try:
+        raw = json.loads((package / INFOS_FILE).read_text(encoding="utf-8"))
+        return {name: datasets.DatasetInfo.from_dict(info) for name, info in raw.items()}
+    except (ValueError, TypeError, AttributeError) as exc:
+        report.problems.append(f"{package / INFOS_FILE}: not readable as dataset infos: {exc}")
+        return {}
+
+
+def _check_shard(shard: Path, features: datasets.Features | None, name: str, report: PackageReport) -> int:
+    """Sizes, features and previews of one shard; returns its row count."""
+    report.shards += 1
+    if shard.stat().st_size > MAX_SHARD_BYTES:
+        report.problems.append(f"{shard}: {shard.stat().st_size:,} bytes, over the {MAX_SHARD_BYTES:,} shard limit")
+    parquet = pq.ParquetFile(shard)
+    for group in range(parquet.metadata.num_row_groups):
+        size = parquet.metadata.row_group(group).total_byte_size
+        if size > MAX_ROW_GROUP_BYTES:
+            report.problems.append(
+                f"{shard}: row group {group} is {size:,} bytes uncompressed, over the {MAX_ROW_GROUP_BYTES:,} limit"
+            )
+    found = datasets.Features.from_arrow_schema(parquet.schema_arrow)
+    if features is not None and found != features:
+        report.problems.append(f"{shard}: Parquet features differ from the card's features of {name}")
+    if "preview" in parquet.schema_arrow.names:
+        for batch in parquet.iter_batches(columns=["preview"], batch_size=256):
+            for preview in batch.column("preview").to_pylist():
+                report.previews += 1
+                try:
+                    with Image.open(io.BytesIO(preview["bytes"])) as image:
+                        image.load()
+                except Exception as exc:
+                    report.problems.append(f"{shard}: a preview does not decode: {exc}")
+    return parquet.metadata.num_rows
+
+
+def check_package(package: Path) -> PackageReport:
+    """Card YAML, data_files, features, limits, previews and counts of `package`; problems are listed."""
+    package = Path(package)
+    report = PackageReport()
+    report.problems += [f"{path}: a Python file; the Hub package holds none" for path in sorted(package.rglob("*.py"))]
+    configs, card_infos = _card_infos(package, report)
+    json_infos = _json_infos(package, report)
+    matched: set[Path] = set()
+    for config in configs:
+        name = config.get("config_name", "default")
+        info = card_infos.get(name)
+        if info is None:
+            report.problems.append(f"{package / CARD_FILE}: config {name} has no `dataset_info`")
+        elif name not in json_infos or json_infos[name].features != info.features:
+            report.problems.append(f"{name}: features in {INFOS_FILE} differ from the card's")
+        for entry in config.get("data_files") or []:
+            split, pattern = entry["split"], entry["path"]
+            shards = sorted(package.glob(pattern))
+            if not shards:
+                report.problems.append(f"{name}/{split}: data_files pattern {pattern!r} matches no file")
+            matched.update(shards)
+            rows = sum(_check_shard(shard, info and info.features, name, report) for shard in shards)
+            report.rows[f"{name}/{split}"] = rows
+            for source, infos in ((CARD_FILE, card_infos), (INFOS_FILE, json_infos)):
+                splits = infos[name].splits if name in infos and infos[name].splits else {}
+                listed = splits[split].num_examples if split in splits else None
+                if listed != rows:
+                    report.problems.append(f"{name}/{split}: {rows:,} rows in the shards, {listed} in {source}")
+    for shard in sorted(set(package.rglob("*.parquet")) - matched):
+        report.problems.append(f"{shard}: in no config's data_files, so no reader will see it")
+    return report
