@@ -236,7 +236,24 @@ mosaics = raw.with_format("numpy", columns=["raw"], dtype=np.uint16, output_all_
 `pixels(dataset, "numpy" | "torch")` in the project's `lens2logit.py` does this for map-style and
 streamed datasets alike (torch: int32, which holds every uint16 value).
 
-Raw arrays are stored with Parquet's BYTE_STREAM_SPLIT encoding: read them with pyarrow >= 16.
+Each condition (intensity or view) is a shard of its own, so one condition can be read alone, by
+file or by filter. `intensity` is float32: compare it with a float32 value. Filtering changes the
+row counts the card records, hence `verification_mode="no_checks"` (huggingface/datasets#7867):
+
+```python
+import numpy as np
+from datasets import load_dataset
+
+low_light = load_dataset(
+    "lens2logit", "microscopy", split="train",
+    filters=[("intensity", "==", np.float32(0.1))], verification_mode="no_checks",
+)
+```
+
+The shards are plain Parquet: DuckDB, Polars, Spark, Dask or Ray read them directly, e.g.
+`SELECT split, count(*) FROM 'microscopy/*/*.parquet' GROUP BY split` in DuckDB.
+Raw arrays are stored with Parquet's BYTE_STREAM_SPLIT encoding: read them with pyarrow >= 16 or
+DuckDB >= 2.0 (tested: 2.0.1).
 
 ## License
 

@@ -1,0 +1,85 @@
+"""Reading parts of the package: filters that skip other conditions, ranks x workers, DuckDB."""
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import duckdb
+import numpy as np
+import pytest
+import torch
+from datasets.distributed import split_dataset_by_node
+from helpers import source_tile
+
+SELECTIVE_READ = """
+import json, sys, datasets, numpy as np
+def read_bytes():
+    with open("/proc/self/io") as io:
+        return int(next(line for line in io if line.startswith("rchar")).split()[1])
+package, cache = sys.argv[1:]
+datasets.load_dataset(package, "drone", split="test", cache_dir=cache + "/warm")  # loads the modules first
+result = {}
+selections = {"all": None, "view": [("view", "==", 3)], "intensity": [("intensity", "==", np.float32(0.1))]}
+for name, filters in selections.items():
+    before = read_bytes()
+    # filters change the row counts the card records, hence no_checks (huggingface/datasets#7867)
+    dataset = datasets.load_dataset(
+        package, "microscopy", split="train", filters=filters, cache_dir=cache + name, verification_mode="no_checks"
+    )
+    result[name] = {"bytes": read_bytes() - before, "rows": dataset.num_rows, "views": sorted(set(dataset[:]["view"]))}
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="counts bytes read through Linux /proc/self/io")
+def test_filters_read_only_the_matching_condition(package, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", SELECTIVE_READ, str(package), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    read = json.loads(result.stdout)
+    images = read["all"]["rows"] // 19
+    assert read["view"]["rows"] == read["intensity"]["rows"] == images
+    assert read["view"]["views"] == [3]
+    assert read["intensity"]["views"] == [0]
+    config = sum(path.stat().st_size for path in (package / "microscopy/train").glob("*.parquet"))
+    assert read["all"]["bytes"] >= config
+    # one condition of 19: about 9 % (view) and 15 % (intensity) of the bytes a full load reads
+    assert read["view"]["bytes"] < read["all"]["bytes"] // 5
+    assert read["intensity"]["bytes"] < read["all"]["bytes"] // 5
+
+
+def test_ranks_and_workers_see_every_row_once(package, tmp_path):
+    expected = datasets.load_dataset(str(package), "drone", split="train", cache_dir=str(tmp_path))
+    expected_keys = Counter(zip(expected[:]["image_id"], expected[:]["intensity"], expected[:]["view"], strict=True))
+    seen = Counter()
+    for rank in range(2):
+        stream = datasets.load_dataset(str(package), "drone", split="train", streaming=True)
+        part = split_dataset_by_node(stream, rank=rank, world_size=2)
+        columns = part.select_columns(["image_id", "intensity", "view"])
+        loader = torch.utils.data.DataLoader(columns, batch_size=None, num_workers=2)
+        rank_rows = [(row["image_id"], float(row["intensity"]), int(row["view"])) for row in loader]  # exhausted
+        assert rank_rows
+        seen.update(rank_rows)
+    assert seen == expected_keys
+
+
+def test_duckdb_reads_the_shards(package, archive_dir):
+    infos = json.loads((package / "dataset_infos.json").read_text())
+    for config in ("microscopy", "drone", "drone_full"):
+        counts = dict(
+            duckdb.sql(f"SELECT split, count(*) FROM '{package}/{config}/*/*.parquet' GROUP BY split").fetchall()
+        )
+        assert counts == {split: info["num_examples"] for split, info in infos[config]["splits"].items()}
+    rows = duckdb.sql(
+        f"SELECT image_id, intensity, raw FROM '{package}/drone/test/raw_scale050-*.parquet' ORDER BY image_id"
+    ).fetchall()
+    assert rows
+    for image_id, intensity, raw in rows:  # BYTE_STREAM_SPLIT uint16 values read back exactly
+        np.testing.assert_array_equal(np.array(raw, dtype=np.uint16), source_tile(archive_dir, image_id, intensity))
