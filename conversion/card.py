@@ -12,18 +12,25 @@ from huggingface_hub import DatasetCardData
 
 from conversion.configs import ConfigIndex
 from conversion.constants import (
+    AUTHORS_MIN_CLASS_SIZE,
     BAYER_PATTERN,
+    CAMERA,
     CITATION,
+    DEMOSAICING,
+    DENOISING,
+    HOMEPAGE,
     INTENSITIES,
     LICENSE,
     MICROSCOPY_CLASSES,
     PROCESSED_VIEWS,
+    SHARPENING,
     SPLITS,
     ZENODO_DOI,
 )
 from conversion.drone import DroneFullIndex, DroneIndex
 from conversion.microscopy import MicroscopyIndex
 
+DEFAULT_HUB_ID = "lens2logit/lens2logit"
 _RAW_TILE = f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256); null on view rows"
 _INTENSITY = "fraction of the full exposure: " + ", ".join(f"{i:.2f}" for i in INTENSITIES)
 _VIEW = "`raw`, or the processed view `<demosaicing>-<sharpening>-<denoising>`"
@@ -88,6 +95,7 @@ def card_data(infos: dict[str, datasets.DatasetInfo]) -> DatasetCardData:
         task_categories=["image-classification", "image-segmentation"],
         tags=["raw-images", "bayer", "microscopy", "drone", "dataset-drift", "image-processing"],
         size_categories=[_size_category(rows)],
+        camera=CAMERA,
     )
     configs = {
         name: {
@@ -208,33 +216,69 @@ frame. Same frame split as `drone`.
 _SECTIONS = {"microscopy": _microscopy_section, "drone": _drone_section, "drone_full": _drone_full_section}
 
 
-def card_text(infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex]) -> str:
-    sections = "\n".join(_SECTIONS[name](infos[name], index) for name, index in indexes.items())
-    return f"""---
-{card_data(infos).to_yaml()}
----
+def _camera_section() -> str:
+    rows = [
+        [name, f"`{', '.join(map(str, values))}`"]
+        for name, values in (
+            *((f"{dataset} black level (RGGB)", CAMERA[dataset]["black_level"]) for dataset in CAMERA),
+            *((f"{dataset} white balance (RGB)", CAMERA[dataset]["white_balance"]) for dataset in CAMERA),
+            *((f"{dataset} colour matrix (3x3, row-major)", CAMERA[dataset]["colour_matrix"]) for dataset in CAMERA),
+        )
+    ]
+    sensors = "\n".join(f"- **{dataset}**: {camera['sensor']}." for dataset, camera in CAMERA.items())
+    return f"""## Acquisition and camera parameters
 
-# Lens2Logit
+{sensors}
 
-Raw 16-bit Bayer sensor data at seven intensity levels, plus twelve processed RGB views of the same
-images, for studying dataset drift caused by camera hardware and image processing.
-Source: Zenodo, DOI [{ZENODO_DOI}](https://doi.org/{ZENODO_DOI}).
+The parameters the authors' processing pipelines use (black level in normalised units); the same
+values are in this card's YAML metadata under `camera`:
 
-{sections}
-## Usage
+{_table(["parameter", "value"], rows)}
+"""
+
+
+def _usage_section(hub_id: str) -> str:
+    return f"""## Usage
+
+Load a config (`microscopy`, the default, `drone` or `drone_full`); raw rows have `view == 0`:
 
 ```python
 import numpy as np
 from datasets import load_dataset
 
-dataset = load_dataset("lens2logit", "microscopy", split="train")
-raw = dataset.filter(lambda view: view == 0, input_columns="view")  # view 0 is "raw"
+dataset = load_dataset("{hub_id}", "microscopy", split="train")
+raw = dataset.filter(lambda views: [v == 0 for v in views], input_columns="view", batched=True)
 # uint16 kept for `raw` (plain "numpy" widens to int64); other columns stay python objects
 mosaics = raw.with_format("numpy", columns=["raw"], dtype=np.uint16, output_all_columns=True)
+print(mosaics[0]["raw"].dtype, mosaics[0]["raw"].shape, round(mosaics[0]["intensity"], 2))
 ```
 
-`pixels(dataset, "numpy" | "torch")` in the project's `lens2logit.py` does this for map-style and
-streamed datasets alike (torch: int32, which holds every uint16 value).
+`pixels` in the project's `lens2logit.py` (`pip install lens2logit`) does this for map-style and
+streamed datasets alike, for numpy (uint16) or torch (int32, which holds every uint16 value):
+
+```python
+from datasets import load_dataset
+from lens2logit import pixels
+
+stream = load_dataset("{hub_id}", "drone", split="train", streaming=True)
+for row in pixels(stream, "torch").take(3):
+    print(row["image_id"], row["raw"].dtype, tuple(row["raw"].shape), row["car_fraction"])
+```
+
+All conditions of one image, side by side (each is a row):
+
+```python
+import numpy as np
+from datasets import load_dataset
+
+dataset = load_dataset("{hub_id}", "microscopy", split="test")
+first = dataset[0]["image_id"]
+rows = dataset.filter(lambda ids: [i == first for i in ids], input_columns="image_id", batched=True)
+names = rows.features["view"].names
+for row in rows:  # the 7 raw captures and the 12 processed views of one image
+    image = np.asarray(row["raw"], dtype=np.uint16) if row["view"] == 0 else np.asarray(row["rgb"])
+    print(names[row["view"]], round(row["intensity"], 2), image.dtype, image.shape)
+```
 
 Each condition (intensity or view) is a shard of its own, so one condition can be read alone, by
 file or by filter. `intensity` is float32: compare it with a float32 value. Filtering changes the
@@ -245,19 +289,75 @@ import numpy as np
 from datasets import load_dataset
 
 low_light = load_dataset(
-    "lens2logit", "microscopy", split="train",
+    "{hub_id}", "microscopy", split="train",
     filters=[("intensity", "==", np.float32(0.1))], verification_mode="no_checks",
 )
+print(low_light.num_rows, np.unique(np.asarray(low_light[:]["intensity"], dtype=np.float32)))
 ```
 
 The shards are plain Parquet: DuckDB, Polars, Spark, Dask or Ray read them directly, e.g.
 `SELECT split, count(*) FROM 'microscopy/*/*.parquet' GROUP BY split` in DuckDB.
 Raw arrays are stored with Parquet's BYTE_STREAM_SPLIT encoding: read them with pyarrow >= 16 or
 DuckDB >= 2.0 (tested: 2.0.1).
+"""
 
+
+def _limitations_section(indexes: dict[str, ConfigIndex]) -> str:
+    lines = [
+        "- The six lower intensities were generated from the full-intensity capture with JetRaw Data "
+        "Suite (the authors' description), not captured again.",
+        "- The microscopy mosaics were made from three filtered captures (450/525/620 nm), rescaled per "
+        "channel and sub-sampled into an RGGB pattern, not read off a colour-filter sensor.",
+        "- Raw values are as recorded: no black level subtracted, no white balance applied.",
+    ]
+    if "microscopy" in indexes:
+        excluded = sorted(i for i, image in indexes["microscopy"].images.items() if image.authors_excluded)
+        lines.append(
+            f"- The authors left {len(excluded)} image(s) out of training ({', '.join(excluded) or 'none'}): "
+            f"one they judged invalid, and any of a class with fewer than {AUTHORS_MIN_CLASS_SIZE} images. "
+            "They are kept here and flagged in `authors_excluded`; filter them out to reproduce the paper."
+        )
+    if "drone" in indexes:
+        lines.append(
+            "- The drone split is by frame, unlike the authors' random split of tiles (seed 1), which puts "
+            "tiles of the same frame on both sides; results are not directly comparable."
+        )
+    return "## Known limitations\n\n" + "\n".join(lines) + "\n"
+
+
+def card_text(
+    infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex], hub_id: str = DEFAULT_HUB_ID
+) -> str:
+    sections = "\n".join(_SECTIONS[name](infos[name], index) for name, index in indexes.items())
+    return f"""---
+{card_data(infos).to_yaml()}
+---
+
+# Lens2Logit
+
+Raw 16-bit Bayer sensor data at seven intensity levels, plus twelve processed RGB views of the same
+images, for studying dataset drift caused by camera hardware and image processing: Raw-Microscopy
+(blood smear leukocytes, 9 classes) and Raw-Drone (aerial images with car masks).
+Source: Zenodo, DOI [{ZENODO_DOI}](https://doi.org/{ZENODO_DOI}); homepage {HOMEPAGE}.
+
+## Raw data, intensities and views
+
+A raw image is the sensor's {BAYER_PATTERN} Bayer mosaic: one value per pixel, behind a red, green or
+blue filter, before any processing. Each image is recorded at {len(INTENSITIES)} intensities (fractions
+of the full exposure: {", ".join(f"{i:.2f}" for i in INTENSITIES)}) and, from the full-intensity
+mosaic, through {len(PROCESSED_VIEWS)} processing pipelines: demosaicing {" / ".join(DEMOSAICING)},
+sharpening {" / ".join(SHARPENING)}, denoising {" / ".join(DENOISING)} (after black-level removal,
+white balance and colour correction; clipped and gamma 2.2). A row is one image under one such
+condition; `view` says which.
+
+{sections}
+{_camera_section()}
+{_usage_section(hub_id)}
+{_limitations_section(indexes)}
 ## License
 
-CC BY 4.0.
+[CC BY 4.0](https://creativecommons.org/licenses/by/4.0/): copy, redistribute, remix and
+transform, with attribution.
 
 ## Citation
 
@@ -266,5 +366,7 @@ CC BY 4.0.
 """
 
 
-def write_card(out: Path, infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex]) -> None:
-    (out / "README.md").write_text(card_text(infos, indexes), encoding="utf-8")
+def write_card(
+    out: Path, infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex], hub_id: str = DEFAULT_HUB_ID
+) -> None:
+    (out / "README.md").write_text(card_text(infos, indexes, hub_id), encoding="utf-8")

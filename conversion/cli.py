@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from conversion.archive import DATASET_FOLDERS
+from conversion.card import DEFAULT_HUB_ID
 from conversion.constants import SPLITS, ZENODO_RECORD_ID
 from conversion.errors import Lens2LogitError
 from conversion.zenodo import DEFAULT_ZENODO_URL, RETRIES, ZENODO_URL_ENV
@@ -48,6 +49,7 @@ def _convert(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         allow_missing=args.allow_missing,
         progress=not args.no_progress,
+        hub_id=args.hub_id,
     )
     for problem in report.skipped:
         print(f"allowed (--allow-missing): {problem}", file=sys.stderr)
@@ -214,6 +216,9 @@ def _parser() -> argparse.ArgumentParser:
         "--expect-published",
         action="store_true",
         help="exit 1 when counts or features differ from the published archive",
+    )
+    convert.add_argument(
+        "--hub-id", default=DEFAULT_HUB_ID, help=f"Hub repository the card's snippets load (default {DEFAULT_HUB_ID})"
     )
     convert.add_argument("--no-progress", action="store_true", help="hide progress bars")
     convert.set_defaults(run=_convert)

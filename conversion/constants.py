@@ -26,6 +26,34 @@ CITATION = """\
 TILE_SHAPE = (256, 256)
 BAYER_PATTERN = "RGGB"
 
+# Acquisition and the parameters the authors' processing pipelines use (black level per RGGB channel
+# in normalised units, white balance RGB, 3x3 colour matrix row-major, normalisation after processing).
+CAMERA = {
+    "microscopy": {
+        "sensor": "PCO edge 5.5 (2560x2160 CMOS), 16-bit; 40x/0.95 NA objective; colour from filters at "
+        "450/525/620 nm, rescaled per channel and sub-sampled into an RGGB mosaic",
+        "bayer_pattern": BAYER_PATTERN,
+        "black_level": [9.834368023181512e-06] * 4,
+        "white_balance": [-0.6567, 1.9673, 3.5304],
+        "colour_matrix": [-2.0338, 0.0933, 0.4157, -0.0286, 2.6464, -0.0574, -0.5516, -0.0947, 2.9308],
+        "mean": [0.91, 0.84, 0.94],
+        "std": [0.08, 0.12, 0.05],
+    },
+    "drone": {
+        "sensor": "DJI Mavic 2 Pro, Hasselblad L1D-20c (Sony IMX183, 2.4 um pixels); f/8, ISO 200; "
+        "12-bit values left-justified to 16 bits; 6 cm per pixel at 250 m",
+        "bayer_pattern": BAYER_PATTERN,
+        "black_level": [0.0625, 0.0626, 0.0625, 0.0626],
+        "white_balance": [2.86653646, 1.0, 1.73079425],
+        "colour_matrix": [
+            1.50768983, -0.33571374, -0.17197604, -0.23048614, 1.70698738,
+            -0.47650126, -0.03119153, -0.32803956, 1.35923111,
+        ],
+        "mean": [0.35, 0.36, 0.35],
+        "std": [0.12, 0.11, 0.12],
+    },
+}  # fmt: skip
+
 # Fraction of the full exposure; folder `raw_scaleXXX` with XXX = round(100 * intensity).
 INTENSITIES = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 1.00)
 FULL_INTENSITY = 1.00

@@ -16,7 +16,7 @@ from datasets.utils.py_utils import asdict
 from tqdm.auto import tqdm
 
 from conversion.archive import Archive
-from conversion.card import write_card
+from conversion.card import DEFAULT_HUB_ID, write_card
 from conversion.configs import CONFIG_NAMES, ConfigIndex, configs_in, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
 from conversion.errors import Lens2LogitError, PackageExistsError
@@ -112,8 +112,12 @@ def convert(
     overwrite: bool = False,
     allow_missing: bool = False,
     progress: bool = True,
+    hub_id: str = DEFAULT_HUB_ID,
 ) -> ConversionReport:
-    """Write the Hub package for the archive at `archive_source` into the folder `out`, atomically."""
+    """Write the Hub package for the archive at `archive_source` into the folder `out`, atomically.
+
+    `hub_id` is the repository the card's usage snippets load from.
+    """
     out = Path(out)
     if out.exists() and not overwrite:
         raise PackageExistsError(f"{out}: already exists; pass --overwrite to replace it")
@@ -124,7 +128,7 @@ def convert(
             indexes = {name: index_config(archive, name, allow_missing) for name in configs_in(archive)}
             infos = {name: _write_config(archive, index, staging, progress) for name, index in indexes.items()}
         write_infos(staging / INFOS_FILE, infos)
-        write_card(staging, infos, indexes)
+        write_card(staging, infos, indexes, hub_id)
         _replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
