@@ -28,6 +28,7 @@ from conversion.constants import (
     ZENODO_DOI,
 )
 from conversion.drone import DroneFullIndex, DroneIndex
+from conversion.figures import FIGURES
 from conversion.microscopy import MicroscopyIndex
 
 DEFAULT_HUB_ID = "lens2logit/lens2logit"
@@ -325,8 +326,16 @@ def _limitations_section(indexes: dict[str, ConfigIndex]) -> str:
     return "## Known limitations\n\n" + "\n".join(lines) + "\n"
 
 
+def _figures_section(figures: list[str]) -> str:
+    shown = [f"![{FIGURES[name]}](assets/{name})\n\n*{FIGURES[name]}*\n" for name in figures]
+    return "## Figures\n\n" + "\n".join(shown) if shown else ""
+
+
 def card_text(
-    infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex], hub_id: str = DEFAULT_HUB_ID
+    infos: dict[str, datasets.DatasetInfo],
+    indexes: dict[str, ConfigIndex],
+    hub_id: str = DEFAULT_HUB_ID,
+    figures: list[str] = (),
 ) -> str:
     sections = "\n".join(_SECTIONS[name](infos[name], index) for name, index in indexes.items())
     return f"""---
@@ -350,6 +359,7 @@ sharpening {" / ".join(SHARPENING)}, denoising {" / ".join(DENOISING)} (after bl
 white balance and colour correction; clipped and gamma 2.2). A row is one image under one such
 condition; `view` says which.
 
+{_figures_section(figures)}
 {sections}
 {_camera_section()}
 {_usage_section(hub_id)}
@@ -367,6 +377,10 @@ transform, with attribution.
 
 
 def write_card(
-    out: Path, infos: dict[str, datasets.DatasetInfo], indexes: dict[str, ConfigIndex], hub_id: str = DEFAULT_HUB_ID
+    out: Path,
+    infos: dict[str, datasets.DatasetInfo],
+    indexes: dict[str, ConfigIndex],
+    hub_id: str = DEFAULT_HUB_ID,
+    figures: list[str] = (),
 ) -> None:
-    (out / "README.md").write_text(card_text(infos, indexes, hub_id), encoding="utf-8")
+    (out / "README.md").write_text(card_text(infos, indexes, hub_id, figures), encoding="utf-8")

@@ -20,12 +20,14 @@ from conversion.card import DEFAULT_HUB_ID, write_card
 from conversion.configs import CONFIG_NAMES, ConfigIndex, configs_in, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
 from conversion.errors import Lens2LogitError, PackageExistsError
+from conversion.figures import write_figures
 from conversion.parquet import write_shards
 
 logger = logging.getLogger(__name__)
 
 DATASET_NAME = "lens2logit"
 INFOS_FILE = "dataset_infos.json"
+ASSETS = "assets"
 
 
 @dataclass
@@ -127,8 +129,9 @@ def convert(
         with Archive(archive_source) as archive:
             indexes = {name: index_config(archive, name, allow_missing) for name in configs_in(archive)}
             infos = {name: _write_config(archive, index, staging, progress) for name, index in indexes.items()}
+            figures = write_figures(archive, indexes, staging / ASSETS)
         write_infos(staging / INFOS_FILE, infos)
-        write_card(staging, infos, indexes, hub_id)
+        write_card(staging, infos, indexes, hub_id, figures)
         _replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -139,18 +139,35 @@ def _jpeg(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def raw_preview(mosaic: np.ndarray) -> bytes:
-    """8-bit quick-look of an RGGB mosaic: half-resolution demosaic, per-channel stretch, gamma."""
+def half_rgb(mosaic: np.ndarray) -> np.ndarray:
+    """Half-resolution float RGB of an RGGB mosaic (the two greens averaged)."""
     mosaic = mosaic.astype(np.float32)
     green = (mosaic[0::2, 1::2] + mosaic[1::2, 0::2]) / 2
-    rgb = np.stack([mosaic[0::2, 0::2], green, mosaic[1::2, 1::2]], axis=-1)
-    white = np.maximum(np.percentile(rgb, 99.5, axis=(0, 1)), 1.0)
-    rgb = np.clip(rgb / white, 0.0, 1.0) ** (1 / 2.2)
-    return _jpeg((rgb * 255 + 0.5).astype(np.uint8))
+    return np.stack([mosaic[0::2, 0::2], green, mosaic[1::2, 1::2]], axis=-1)
+
+
+def white_point(rgb: np.ndarray) -> np.ndarray:
+    """Per-channel 99.5th percentile: the value shown as white."""
+    return np.maximum(np.percentile(rgb, 99.5, axis=(0, 1)), 1.0)
+
+
+def display_rgb(mosaic: np.ndarray, white: np.ndarray | None = None) -> np.ndarray:
+    """8-bit RGB of a mosaic for the eye: half-resolution demosaic, stretch to `white`, gamma 2.2."""
+    rgb = half_rgb(mosaic)
+    rgb = np.clip(rgb / (white_point(rgb) if white is None else white), 0.0, 1.0) ** (1 / 2.2)
+    return (rgb * 255 + 0.5).astype(np.uint8)
+
+
+def display_view(pixels: np.ndarray) -> np.ndarray:
+    """8-bit RGB of a processed view (16-bit views keep their top 8 bits)."""
+    return (pixels >> 8).astype(np.uint8) if pixels.dtype == np.uint16 else pixels
+
+
+def raw_preview(mosaic: np.ndarray) -> bytes:
+    """8-bit JPEG quick-look of an RGGB mosaic, each one stretched to its own white point."""
+    return _jpeg(display_rgb(mosaic))
 
 
 def view_preview(pixels: np.ndarray) -> bytes:
-    """8-bit quick-look of a processed view (16-bit views keep their top 8 bits)."""
-    if pixels.dtype == np.uint16:
-        pixels = (pixels >> 8).astype(np.uint8)
-    return _jpeg(pixels)
+    """8-bit JPEG quick-look of a processed view."""
+    return _jpeg(display_view(pixels))

@@ -4,11 +4,13 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from huggingface_hub import DatasetCard
+from PIL import Image
 
 from conversion.card import DEFAULT_HUB_ID
-from conversion.constants import CAMERA
+from conversion.constants import CAMERA, INTENSITIES, MICROSCOPY_CLASSES, PROCESSED_VIEWS
 
 SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
@@ -44,3 +46,26 @@ def test_card_yaml_is_valid_and_carries_the_camera(package):
     assert card.data.camera == CAMERA
     for dataset, camera in CAMERA.items():
         assert ", ".join(map(str, camera["colour_matrix"])) in card.text, dataset
+
+
+def test_figures_exist_decode_and_match_the_layout(package):
+    cell, caption = 128, 16
+    expected = {  # (columns, rows)
+        "microscopy_classes.png": (len(MICROSCOPY_CLASSES), 1),
+        "microscopy_intensities.png": (len(INTENSITIES), 1),
+        "microscopy_views.png": (6, len(PROCESSED_VIEWS) // 6),
+        "drone_masks.png": (4, 2),  # 8 tiles of the sample shown, 4 a row
+    }
+    assert sorted(path.name for path in (package / "assets").iterdir()) == sorted(expected)
+    card = (package / "README.md").read_text()
+    for name, (columns, rows) in expected.items():
+        with Image.open(package / "assets" / name) as figure:
+            figure.load()
+            assert figure.size == (columns * cell, rows * (cell + caption)), name
+        assert f"](assets/{name})" in card
+
+
+def test_intensity_figure_darkens_with_intensity(package):
+    figure = np.asarray(Image.open(package / "assets" / "microscopy_intensities.png").convert("L"))
+    brightness = [figure[:128, i * 128 : (i + 1) * 128].mean() for i in range(len(INTENSITIES))]
+    assert brightness == sorted(brightness)

@@ -1,0 +1,105 @@
+"""Figures for the dataset card, rendered from the data being converted into `assets/*.png`."""
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from conversion import images
+from conversion.archive import Archive
+from conversion.conditions import REFERENCE
+from conversion.configs import ConfigIndex
+from conversion.constants import MICROSCOPY_CLASSES, RAW_VIEW, TILE_SHAPE
+
+CELL = 128  # pixels a tile is shown at
+CAPTION = 16  # pixels of caption below each tile
+MASK_COLOUR = np.array([255, 40, 40], np.float32)
+DRONE_TILES_SHOWN = 8
+
+FIGURES = {
+    "microscopy_classes.png": "One raw full-intensity image of each class (demosaiced for display).",
+    "microscopy_intensities.png": "One image at every intensity, all shown with the white point of the "
+    "full-intensity capture, so lower intensities look darker.",
+    "microscopy_views.png": "One image through the twelve processing pipelines "
+    "(demosaicing, sharpening, denoising as two + one + two letters: `bisga` = bilinear, sharpening filter, "
+    "gaussian).",
+    "drone_masks.png": "Drone tiles at full intensity with their car masks in red.",
+}
+
+
+def _grid(cells: list[tuple[np.ndarray, str]], columns: int) -> bytes:
+    """PNG of RGB tiles in rows of `columns`, each shown at CELL pixels with its caption below."""
+    rows = math.ceil(len(cells) / columns)
+    canvas = Image.new("RGB", (columns * CELL, rows * (CELL + CAPTION)), "white")
+    draw = ImageDraw.Draw(canvas)
+    for number, (rgb, caption) in enumerate(cells):
+        left, top = (number % columns) * CELL, (number // columns) * (CELL + CAPTION)
+        canvas.paste(Image.fromarray(rgb).resize((CELL, CELL), Image.Resampling.BOX), (left, top))
+        draw.text((left + 3, top + CELL + 2), caption, fill="black")
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _short(view: str) -> str:
+    demosaicing, sharpening, denoising = view.split("-")
+    return demosaicing[:2] + sharpening[0] + denoising[:2]
+
+
+def _mosaic(archive: Archive, path: str) -> np.ndarray:
+    return images.decode_raw(archive.read_bytes(path), TILE_SHAPE, archive.where(path))
+
+
+def _microscopy(archive: Archive, index) -> dict[str, bytes]:
+    conditions = {condition.name: condition for condition in index.conditions}
+    full = conditions[REFERENCE].files
+    samples = []
+    for code in MICROSCOPY_CLASSES:
+        image_id = next((i for i, image in index.images.items() if image.label == code and i in full), None)
+        if image_id is not None:
+            samples.append((images.display_rgb(_mosaic(archive, full[image_id])), code))
+    image_id = next(iter(full))
+    white = images.white_point(images.half_rgb(_mosaic(archive, full[image_id])))
+    raws = sorted(
+        (c for c in index.conditions if c.view == RAW_VIEW and image_id in c.files), key=lambda c: c.intensity
+    )
+    intensities = [(images.display_rgb(_mosaic(archive, c.files[image_id]), white), f"{c.intensity:.2f}") for c in raws]
+    views = []
+    for condition in index.conditions:
+        if condition.view != RAW_VIEW and image_id in condition.files:
+            path = condition.files[image_id]
+            pixels = images.decode_view(archive.read_bytes(path), TILE_SHAPE, archive.where(path))
+            views.append((images.display_view(pixels), _short(condition.view)))
+    figures = {
+        "microscopy_classes.png": _grid(samples, len(samples)),
+        "microscopy_intensities.png": _grid(intensities, len(intensities)),
+    }
+    if views:
+        figures["microscopy_views.png"] = _grid(views, 6)
+    return figures
+
+
+def _drone(archive: Archive, index) -> dict[str, bytes]:
+    full = {condition.name: condition for condition in index.conditions}[REFERENCE].files
+    cells = []
+    for image_id in list(index.tiles)[:DRONE_TILES_SHOWN]:
+        rgb = images.display_rgb(_mosaic(archive, full[image_id])).astype(np.float32)
+        mask = np.asarray(Image.open(io.BytesIO(index.tiles[image_id].mask)).convert("L"))[::2, ::2] > 0
+        rgb[mask] = 0.4 * rgb[mask] + 0.6 * MASK_COLOUR
+        cells.append((rgb.astype(np.uint8), f"{image_id} {index.tiles[image_id].car_fraction:.1%}"))
+    return {"drone_masks.png": _grid(cells, 4)} if cells else {}
+
+
+def write_figures(archive: Archive, indexes: dict[str, ConfigIndex], folder: Path) -> list[str]:
+    """Render the figures of the configs present into `folder`; returns their file names."""
+    figures = {}
+    if "microscopy" in indexes:
+        figures.update(_microscopy(archive, indexes["microscopy"]))
+    if "drone" in indexes:
+        figures.update(_drone(archive, indexes["drone"]))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in figures.items():
+        (folder / name).write_bytes(data)
+    return sorted(figures)
