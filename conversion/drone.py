@@ -166,13 +166,9 @@ def _frame_number(image_id: str, where: str) -> int:
     return int(match.group(1))
 
 
-def _tile_split(archive: Archive) -> dict[int, str]:
-    """The frame split, from the tiles of `raw_scale100` (so `drone` and `drone_full` agree)."""
-    reference = scan_conditions(archive, TILES, TIFF_SUFFIXES).get(REFERENCE)
-    if reference is None:
-        raise ArchiveNotFoundError(f"no {TILES}/{REFERENCE}/ folder in the archive")
-    frames = Counter(_tile_frame(image_id, archive.where(path)) for image_id, path in reference.files.items())
-    return frame_split(frames)
+def _tile_split(archive: Archive, tiles: dict[str, str]) -> dict[int, str]:
+    """The frame split, from all tiles of `raw_scale100` (so `drone` and `drone_full` agree)."""
+    return frame_split(Counter(_tile_frame(image_id, archive.where(path)) for image_id, path in tiles.items()))
 
 
 def _paired(archive: Archive, images: dict[str, str], masks: dict[str, str], problems: Problems) -> list[str]:
@@ -200,7 +196,7 @@ def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
     reference = conditions[REFERENCE].files
     masks = files_by_stem(archive, TILE_MASKS, MASK_SUFFIXES)
     image_ids = _paired(archive, reference, masks, problems)
-    splits = _tile_split(archive)
+    splits = _tile_split(archive, reference)
     tiles = {}
     for image_id in image_ids:
         frame_id = _tile_frame(image_id, archive.where(reference[image_id]))
@@ -221,7 +217,10 @@ def index_drone_full(archive: Archive, allow_missing: bool = False) -> DroneFull
     reconcile_conditions(archive, conditions, FRAMES, problems, expected=(REFERENCE,))
     reference = conditions[REFERENCE].files
     masks = files_by_stem(archive, FRAME_MASKS, MASK_SUFFIXES)
-    splits = _tile_split(archive)
+    tiles = scan_conditions(archive, TILES, TIFF_SUFFIXES).get(REFERENCE)
+    if tiles is None:
+        raise ArchiveNotFoundError(f"no {TILES}/{REFERENCE}/ folder in the archive, which gives the frame split")
+    splits = _tile_split(archive, tiles.files)
     frames: dict[str, Frame] = {}
     for image_id in _paired(archive, reference, masks, problems):
         frame_id = _frame_number(image_id, archive.where(reference[image_id]))
