@@ -1,0 +1,156 @@
+"""A small Hub-compatible server on 127.0.0.1 serving one dataset repository from a local folder.
+
+It answers only what `load_dataset` and streaming read from a dataset repository, at the one
+revision it has (`main`, or its commit sha):
+- `GET /api/datasets/<repo>` and `/api/datasets/<repo>/revision/<rev>`: the repository info
+  (`id`, `sha`, `siblings`, `cardData`);
+- `GET /api/datasets/<repo>/tree/<rev>[/<path>]`: folder listings (`recursive=true` honoured);
+- `POST /api/datasets/<repo>/paths-info/<rev>`: the entries of the `paths` form fields;
+- `HEAD`/`GET /datasets/<repo>/resolve/<rev>/<path>`: the file, with `ETag`, `X-Repo-Commit` and
+  `Range: bytes=a-b` answered by 206.
+Everything else is 404, and every request is recorded.
+"""
+
+import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import yaml
+
+
+class HubServer:
+    def __init__(self, repo_id: str, folder: Path):
+        self.repo_id = repo_id
+        self.folder = Path(folder)
+        self.files = {
+            path.relative_to(self.folder).as_posix(): path for path in sorted(self.folder.rglob("*")) if path.is_file()
+        }
+        self.sha = hashlib.sha1("\n".join(self.files).encode()).hexdigest()
+        self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range header)
+        self.served: list[tuple[str, int]] = []  # (file, bytes of content sent)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "HubServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _oid(self, path: str) -> str:
+        return hashlib.sha1(self.files[path].read_bytes()).hexdigest()
+
+    def _entry(self, path: str) -> dict:
+        if path in self.files:
+            return {"type": "file", "path": path, "size": self.files[path].stat().st_size, "oid": self._oid(path)}
+        return {"type": "directory", "path": path, "oid": self.sha, "size": 0}
+
+    def _folders(self) -> set[str]:
+        return {"/".join(path.split("/")[:i]) for path in self.files for i in range(1, path.count("/") + 1)}
+
+    def _tree(self, folder: str, recursive: bool) -> list[dict]:
+        prefix = f"{folder}/" if folder else ""
+        paths = [p for p in sorted(self._folders() | set(self.files)) if p.startswith(prefix)]
+        if not recursive:
+            paths = [p for p in paths if "/" not in p[len(prefix) :]]
+        return [self._entry(path) for path in paths]
+
+    def _info(self) -> dict:
+        card = (self.folder / "README.md").read_text(encoding="utf-8").split("---\n")[1]
+        return {
+            "id": self.repo_id,
+            "_id": self.sha[:24],
+            "sha": self.sha,
+            "private": False,
+            "gated": False,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
+            "lastModified": "2026-01-01T00:00:00.000Z",
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "cardData": yaml.safe_load(card),
+            "siblings": [{"rfilename": path} for path in self.files],
+        }
+
+    def _handler(self):
+        server = self
+        api = f"/api/datasets/{server.repo_id}"
+        resolve = f"/datasets/{server.repo_id}/resolve/"
+        revisions = ("main", server.sha)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _route(self, method: str) -> None:
+                url = urlsplit(self.path)
+                path = unquote(url.path)
+                server.requests.append((method, path, self.headers.get("Range")))
+                if path in (api, f"{api}/revision/main", f"{api}/revision/{server.sha}"):
+                    return self._json(server._info())
+                if path.startswith(f"{api}/tree/"):
+                    revision, _, folder = path[len(f"{api}/tree/") :].partition("/")
+                    recursive = parse_qs(url.query).get("recursive", ["false"])[0].lower() == "true"
+                    if revision in revisions and (not folder or folder in server._folders()):
+                        return self._json(server._tree(folder.strip("/"), recursive))
+                if path.startswith(f"{api}/paths-info/") and method == "POST":
+                    length = int(self.headers.get("Content-Length", 0))
+                    form = parse_qs(self.rfile.read(length).decode())
+                    wanted = [p.strip("/") for p in form.get("paths", [])]
+                    known = server._folders() | set(server.files)
+                    return self._json([server._entry(p) for p in wanted if p in known])
+                if path.startswith(resolve):
+                    revision, _, file = path[len(resolve) :].partition("/")
+                    if revision in revisions and file in server.files:
+                        return self._file(file, method == "HEAD")
+                return self._send(404, b'{"error": "not found"}', "application/json", {"X-Error-Code": "EntryNotFound"})
+
+            def do_GET(self) -> None:  # noqa: N802 (the names http.server calls)
+                self._route("GET")
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._route("HEAD")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._route("POST")
+
+            def _json(self, value) -> None:
+                self._send(200, json.dumps(value).encode(), "application/json", {})
+
+            def _file(self, file: str, head: bool) -> None:
+                data = server.files[file].read_bytes()
+                headers = {"ETag": f'"{server._oid(file)}"', "X-Repo-Commit": server.sha, "Accept-Ranges": "bytes"}
+                status, body = 200, data
+                if self.headers.get("Range"):
+                    start, _, end = self.headers["Range"].removeprefix("bytes=").partition("-")
+                    first, last = int(start or 0), min(int(end) if end else len(data) - 1, len(data) - 1)
+                    status, body = 206, data[first : last + 1]
+                    headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
+                if not head:
+                    server.served.append((file, len(body)))
+                self._send(status, b"" if head else body, "application/octet-stream", headers, len(body))
+
+            def _send(self, status: int, body: bytes, kind: str, headers: dict, length: int | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body) if length is None else length))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if body and self.command != "HEAD":
+                    self.wfile.write(body)
+
+        return Handler
