@@ -82,6 +82,14 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from conversion.push import push
+
+    url = push(args.package, args.repo, token=args.token, private=args.private)
+    print(f"pushed {args.package} to {url}")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from conversion.archive import Archive
     from conversion.package_check import is_package
@@ -233,6 +241,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--no-progress", action="store_true", help="hide progress bars")
     check.set_defaults(run=_check)
 
+    push = commands.add_parser("push", help="upload a package to a Hub dataset repository (after check passes)")
+    push.add_argument("package", type=Path)
+    push.add_argument("--repo", required=True, help="dataset repository ORG/NAME (created if missing)")
+    push.add_argument("--token", help="Hub token (default: the logged-in one, or $HF_TOKEN)")
+    push.add_argument("--private", action="store_true", help="create the repository private")
+    push.set_defaults(run=_push)
+
     summary = commands.add_parser("summary", help="load a package with load_dataset and print its counts")
     summary.add_argument("package", type=Path)
     summary.add_argument("--config", default="microscopy", choices=["microscopy", "drone", "drone_full"])
@@ -246,7 +261,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("conversion").setLevel(logging.INFO)  # ours at INFO; libraries' request logs stay quiet
     try:
         return args.run(args)
     except Lens2LogitError as error:

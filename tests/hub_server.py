@@ -8,9 +8,14 @@ revision it has (`main`, or its commit sha):
 - `POST /api/datasets/<repo>/paths-info/<rev>`: the entries of the `paths` form fields;
 - `HEAD`/`GET /datasets/<repo>/resolve/<rev>/<path>`: the file, with `ETag`, `X-Repo-Commit` and
   `Range: bytes=a-b` answered by 206.
+And what an upload needs, for regular (base64, in-commit) files only, no LFS or Xet storage:
+`POST /api/repos/create`, `POST /api/validate-yaml` (the card's YAML must parse; the Hub checks
+more), `POST /api/datasets/<repo>/preupload/<rev>` (every file "regular", with
+the git oid of a file already there) and `POST /api/datasets/<repo>/commit/<rev>` (NDJSON).
 Everything else is 404, and every request is recorded.
 """
 
+import base64
 import hashlib
 import json
 import threading
@@ -25,12 +30,10 @@ class HubServer:
     def __init__(self, repo_id: str, folder: Path):
         self.repo_id = repo_id
         self.folder = Path(folder)
-        self.files = {
-            path.relative_to(self.folder).as_posix(): path for path in sorted(self.folder.rglob("*")) if path.is_file()
-        }
-        self.sha = hashlib.sha1("\n".join(self.files).encode()).hexdigest()
+        self._refresh()
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range header)
         self.served: list[tuple[str, int]] = []  # (file, bytes of content sent)
+        self.committed: list[list[str]] = []  # the files of each commit received
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -47,8 +50,30 @@ class HubServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def _refresh(self) -> None:
+        """Re-read the folder; the commit sha follows the content."""
+        self.files = {
+            path.relative_to(self.folder).as_posix(): path for path in sorted(self.folder.rglob("*")) if path.is_file()
+        }
+        listing = "\n".join(f"{path} {self._oid(path)}" for path in self.files)
+        self.sha = hashlib.sha1(listing.encode()).hexdigest()
+
     def _oid(self, path: str) -> str:
-        return hashlib.sha1(self.files[path].read_bytes()).hexdigest()
+        """The git blob id of a file, as the Hub reports it."""
+        data = self.files[path].read_bytes()
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+    def _commit(self, lines: list[dict]) -> None:
+        """Apply a commit of regular (base64) files."""
+        self.committed.append([line["value"]["path"] for line in lines if line["key"] == "file"])
+        for line in lines:
+            if line["key"] == "file":
+                target = self.folder / line["value"]["path"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(base64.b64decode(line["value"]["content"]))
+            elif line["key"] != "header":
+                raise ValueError(f"this test server takes regular files only, got {line['key']}")
+        self._refresh()
 
     def _entry(self, path: str) -> dict:
         if path in self.files:
@@ -66,7 +91,8 @@ class HubServer:
         return [self._entry(path) for path in paths]
 
     def _info(self) -> dict:
-        card = (self.folder / "README.md").read_text(encoding="utf-8").split("---\n")[1]
+        readme = self.folder / "README.md"
+        card = readme.read_text(encoding="utf-8").split("---\n")[1] if readme.is_file() else "{}"
         return {
             "id": self.repo_id,
             "_id": self.sha[:24],
@@ -107,11 +133,30 @@ class HubServer:
                     if revision in revisions and (not folder or folder in server._folders()):
                         return self._json(server._tree(folder.strip("/"), recursive))
                 if path.startswith(f"{api}/paths-info/") and method == "POST":
-                    length = int(self.headers.get("Content-Length", 0))
-                    form = parse_qs(self.rfile.read(length).decode())
+                    form = parse_qs(self._body())
                     wanted = [p.strip("/") for p in form.get("paths", [])]
                     known = server._folders() | set(server.files)
                     return self._json([server._entry(p) for p in wanted if p in known])
+                if path == "/api/repos/create" and method == "POST":
+                    self._body()
+                    return self._json({"url": f"{server.url}/datasets/{server.repo_id}", "name": server.repo_id})
+                if path == "/api/validate-yaml" and method == "POST":  # only checks that the YAML parses
+                    try:
+                        yaml.safe_load(json.loads(self._body())["content"].split("---\n")[1])
+                    except (yaml.YAMLError, IndexError) as exc:
+                        return self._send(400, json.dumps({"errors": [{"message": str(exc)}]}).encode(), "json", {})
+                    return self._json({"errors": [], "warnings": []})
+                if path.startswith(f"{api}/preupload/") and method == "POST":
+                    wanted = json.loads(self._body())["files"]
+                    modes = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in wanted]
+                    for mode in modes:
+                        if mode["path"] in server.files:
+                            mode["oid"] = server._oid(mode["path"])
+                    return self._json({"files": modes})
+                if path.startswith(f"{api}/commit/") and method == "POST":
+                    server._commit([json.loads(line) for line in self._body().splitlines() if line.strip()])
+                    url = f"{server.url}/datasets/{server.repo_id}/commit/{server.sha}"
+                    return self._json({"commitUrl": url, "commitOid": server.sha, "success": True})
                 if path.startswith(resolve):
                     revision, _, file = path[len(resolve) :].partition("/")
                     if revision in revisions and file in server.files:
@@ -126,6 +171,9 @@ class HubServer:
 
             def do_POST(self) -> None:  # noqa: N802
                 self._route("POST")
+
+            def _body(self) -> str:
+                return self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
 
             def _json(self, value) -> None:
                 self._send(200, json.dumps(value).encode(), "application/json", {})

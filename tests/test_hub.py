@@ -2,6 +2,7 @@
 streaming over HTTP give rows bit-identical to the local package."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -72,3 +73,45 @@ def test_stream_by_hub_id(hub, package, tmp_path):
     ranges = [byte_range for method, path, byte_range in hub.requests if path.endswith(".parquet") and method == "GET"]
     assert ranges
     assert all(byte_range is not None for byte_range in ranges)  # read by ranges, not downloaded whole
+
+
+def push_to(server: HubServer, package, tmp_path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": server.url,
+        "HF_HOME": str(tmp_path / "home"),
+        "HF_HUB_OFFLINE": "0",
+        "HF_TOKEN": "hf_test",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+    command = [sys.executable, "-m", "conversion.cli", "push", str(package), "--repo", "org/pushed"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_push_uploads_the_package_then_nothing(package, tmp_path):
+    target = tmp_path / "repo"
+    target.mkdir()
+    with HubServer("org/pushed", target) as server:
+        result = push_to(server, package, tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert f"pushed {package} to {server.url}/datasets/org/pushed" in result.stdout
+        files = sorted(p.relative_to(package) for p in package.rglob("*") if p.is_file())
+        assert files == sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file())
+        for relative in files:
+            assert (package / relative).read_bytes() == (target / relative).read_bytes(), relative
+        assert sum(map(len, server.committed)) == len(files)
+        again = push_to(server, package, tmp_path)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert sum(map(len, server.committed)) == len(files)  # nothing uploaded twice
+
+
+def test_push_refuses_a_package_that_fails_check(package, tmp_path):
+    broken = tmp_path / "package"
+    shutil.copytree(package, broken)
+    (broken / "lens2logit.py").write_text("")
+    with HubServer("org/pushed", tmp_path) as server:
+        result = push_to(server, broken, tmp_path)
+        assert result.returncode == 1
+        assert "not pushed, `lens2logit check` found 1 problem(s)" in result.stderr
+        assert "lens2logit.py: a Python file" in result.stderr
+        assert server.requests == []
