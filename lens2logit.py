@@ -105,7 +105,7 @@ FRAMEWORKS = ("numpy", "torch")
 ROW_KINDS = ("raw", "views")
 
 
-def pixels(dataset, framework: str = "numpy", rows: str = "raw"):
+def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: list[str] | None = None):
     """The raw rows (or the processed-view rows) of a Lens2Logit dataset, with their pixels as arrays
     holding exactly the stored values: numpy uint16 (uint8 for 8-bit views), or torch int32 (torch
     has no full uint16 support; int32 holds every uint16 value).
@@ -114,7 +114,9 @@ def pixels(dataset, framework: str = "numpy", rows: str = "raw"):
     formats take no dtype; this works for `Dataset` and `IterableDataset` (`streaming=True`) alike.
     Only the pixel column (`raw`, or `rgb` for views) is converted; other columns are left as they
     are (images stay PIL images: `np.asarray(row["mask"])` is a bool array). torch puts image
-    channels first, so a `drone_full` frame comes as (1, height, width) there.
+    channels first, so a `drone_full` frame comes as (1, height, width) there. `columns` keeps only
+    these other columns: much faster when the images among them (previews, masks) are not needed,
+    since they are decoded row by row.
 
         train = pixels(load_dataset("path/to/lens2logit", "microscopy", split="train"), "torch")
     """
@@ -130,6 +132,8 @@ def pixels(dataset, framework: str = "numpy", rows: str = "raw"):
         )
     elif rows == "views":
         raise ValueError("this dataset has no processed views (drone_full holds raw frames only)")
+    if columns is not None:
+        dataset = dataset.select_columns([column, *(name for name in columns if name != column)])
     if isinstance(dataset, datasets.IterableDataset):
         return dataset.map(lambda value: {column: _exact(value, framework)}, input_columns=column)
     if framework == "torch":

@@ -78,6 +78,19 @@ def test_full_frames(package, archive_dir, cache, framework):
         pixels(frames, rows="views")
 
 
+def test_selected_columns(package, archive_dir, cache):
+    dataset = datasets.load_dataset(str(package), "microscopy", split="test", cache_dir=cache)
+    raw = pixels(dataset, columns=["label", "image_id", "intensity"])
+    assert list(raw.features) == ["raw", "label", "image_id", "intensity"]
+    batch = raw[:5]
+    for mosaic, image_id, intensity in zip(batch["raw"], batch["image_id"], batch["intensity"], strict=True):
+        np.testing.assert_array_equal(mosaic, source_raw(archive_dir, image_id, intensity))
+    stream = datasets.load_dataset(str(package), "microscopy", split="test", streaming=True)
+    rows = list(pixels(stream, columns=["label"]))  # exhausted
+    assert len(rows) == len(raw)
+    assert set(rows[0]) == {"raw", "label"}
+
+
 def test_bad_arguments(package, cache):
     dataset = datasets.load_dataset(str(package), "drone", split="test", cache_dir=cache)
     with pytest.raises(ValueError, match="framework must be one of"):

@@ -1,0 +1,258 @@
+"""Benchmarks at full size against baselines measured in the same run; prints a table, writes JSON.
+
+    python benchmarks/run.py [--work /tmp/lens2logit-bench] [--scales 0.25 1.0] [--json results.json]
+
+For each scale (1.0 = the real counts: 940 microscopy images, 12 full 3648x5472 drone frames and
+their ~548 tiles, every intensity and view) a synthetic archive is written once under --work and
+reused. Measured, each against its baseline:
+- convert: wall time, MB/s, peak RSS; baseline: decoding every source file (tifffile/Pillow/LibRaw).
+- load: `load_dataset` cold (Arrow cache build); iteration over raw rows with `pixels` (numpy
+  uint16) and a torch DataLoader (2 workers); baselines: tifffile on the loose TIFFs of the same rows,
+  and copying the same bytes in memory (the memcpy limit).
+- streaming over HTTP from a local Hub-compatible server: time to first row, rows/s.
+- selective read with `filters=`: bytes read vs a full load.
+- size: package bytes vs archive bytes.
+Heavy steps run in subprocesses, so peak RSS and cold caches are per step.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # the Hub-compatible test server
+
+from hub_server import HubServer  # noqa: E402
+
+from conversion import images  # noqa: E402
+from conversion.sample import write_sample  # noqa: E402
+
+RAW_TILE_BYTES = 256 * 256 * 2
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def archive_for(work: Path, scale: float) -> Path:
+    archive = work / f"archive-{scale}"
+    if not archive.exists():
+        write_sample(archive, images=max(45, round(940 * scale)), frames=max(2, round(12 * scale)), full_size=True)
+    return archive
+
+
+def decode_all(archive: Path) -> dict:
+    """Baseline: decode every image file of the archive once, as plainly as possible."""
+    start, total = time.perf_counter(), 0
+    for path in sorted(archive.rglob("*")):
+        suffix = path.suffix.lower()
+        if suffix in (".tif", ".tiff"):
+            tifffile.imread(path)
+        elif suffix == ".png":
+            np.asarray(Image.open(path))
+        elif suffix == ".dng":
+            images.decode_dng(path.read_bytes(), str(path))
+        else:
+            continue
+        total += path.stat().st_size
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "mb_per_s": total / 2**20 / seconds, "bytes": total}
+
+
+def run_child(code: str, *args: str, env: dict | None = None) -> tuple[dict, float, int]:
+    """Run `code` in a fresh interpreter; (its last line as JSON, wall seconds, its peak RSS in MiB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        command = ["/usr/bin/time", "-f", "%M", "-o", rss.name, sys.executable, "-c", code, *args]
+        start = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=3600)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr[-3000:])
+        peak_kib = int(rss.read().split()[-1])
+    lines = result.stdout.strip().splitlines()
+    return (json.loads(lines[-1]) if lines else {}), seconds, peak_kib // 1024
+
+
+CONVERT = """
+import json, sys
+from conversion.convert import convert
+convert(sys.argv[1], sys.argv[2], overwrite=True, progress=False)
+print(json.dumps({}))
+"""
+
+LOAD = """
+import json, sys, time
+import numpy as np, torch, datasets
+from lens2logit import pixels
+package, cache = sys.argv[1:]
+start = time.perf_counter()
+train = datasets.load_dataset(package, "microscopy", split="train", cache_dir=cache)
+cold = time.perf_counter() - start
+raw = pixels(train, columns=["label"])  # raw + label, as training reads
+rows = len(raw)
+for batch in raw.iter(batch_size=100):  # warm the page cache, as for the loose files of the baseline
+    pass
+start = time.perf_counter()
+for batch in raw.iter(batch_size=100):
+    assert batch["raw"].dtype == np.uint16
+numpy_seconds = time.perf_counter() - start
+batches = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(raw), 100, drop_last=False)
+# the sampler hands each worker lists of indices: one `dataset[indices]` per batch, not one per row
+loader = torch.utils.data.DataLoader(pixels(train, "torch", columns=["label"]), batch_size=None, sampler=batches,
+                                     num_workers=2)
+start = time.perf_counter()
+seen = sum(len(batch["raw"]) for batch in loader)
+torch_seconds = time.perf_counter() - start
+assert seen == rows
+ids = pixels(train, columns=["image_id", "intensity"]).select_columns(["image_id", "intensity"])[:]
+print(json.dumps({"cold_seconds": cold, "rows": rows, "numpy_seconds": numpy_seconds, "torch_seconds": torch_seconds,
+                  "image_ids": ids["image_id"], "intensities": ids["intensity"]}))
+"""
+
+STREAM = """
+import json, sys, time, datasets
+repo_id, rows_wanted = sys.argv[1], int(sys.argv[2])
+start = time.perf_counter()
+stream = datasets.load_dataset(repo_id, "microscopy", split="train", streaming=True)
+rows = iter(stream)
+next(rows)
+first = time.perf_counter() - start
+start, seen = time.perf_counter(), 0
+for table in stream.with_format("arrow").iter(batch_size=100):
+    seen += len(table)
+    if seen >= rows_wanted:
+        break
+print(json.dumps({"first_row_seconds": first, "rows": seen, "seconds": time.perf_counter() - start}))
+"""
+
+SELECTIVE = """
+import json, sys, datasets, numpy as np
+def read_bytes():
+    with open("/proc/self/io") as io:
+        return int(next(line for line in io if line.startswith("rchar")).split()[1])
+package, cache = sys.argv[1:]
+datasets.load_dataset(package, "drone", split="test", cache_dir=cache + "/warm")
+result = {}
+selections = {"all": None, "one_view": [("view", "==", 3)], "one_intensity": [("intensity", "==", np.float32(0.1))]}
+for name, filters in selections.items():
+    before = read_bytes()
+    datasets.load_dataset(package, "microscopy", split="train", filters=filters, cache_dir=cache + name,
+                          verification_mode="no_checks")
+    result[name] = read_bytes() - before
+print(json.dumps(result))
+"""
+
+
+def loose_tiff_baseline(archive: Path, image_ids: list[str], intensities: list[float]) -> float:
+    """Seconds for tifffile to read the same raw rows from the loose files (warm page cache)."""
+    paths = [
+        archive / "microscopy/images" / f"raw_scale{round(100 * i):03d}" / f"{image_id}.tiff"
+        for image_id, i in zip(image_ids, intensities, strict=True)
+    ]
+    for path in paths:  # warm the page cache, as the package's files are warm after its cold load
+        path.read_bytes()
+    start = time.perf_counter()
+    for path in paths:
+        tifffile.imread(path)
+    return time.perf_counter() - start
+
+
+def memcpy_seconds(rows: int) -> float:
+    """Seconds to copy `rows` raw tiles' bytes in memory, in batches of 100 like the iteration."""
+    source = np.random.default_rng(0).integers(0, 65535, (100, 256, 256), dtype=np.uint16)
+    target = np.empty_like(source)
+    start = time.perf_counter()
+    for _ in range(0, rows, 100):
+        np.copyto(target, source)
+    return time.perf_counter() - start
+
+
+def bench_scale(work: Path, scale: float) -> dict:
+    archive = archive_for(work, scale)
+    package = work / f"package-{scale}"
+    result = {"scale": scale, "archive_mib": folder_bytes(archive) / 2**20}
+    result["decode"] = decode_all(archive)
+    _, seconds, peak = run_child(CONVERT, str(archive), str(package))
+    result["convert"] = {
+        "seconds": seconds,
+        "mb_per_s": result["decode"]["bytes"] / 2**20 / seconds,
+        "peak_rss_mib": peak,
+        "vs_decode": seconds / result["decode"]["seconds"],
+    }
+    result["package_mib"] = folder_bytes(package) / 2**20
+    load, _, _ = run_child(LOAD, str(package), str(work / f"cache-{scale}-{time.time_ns()}"))
+    rows = load["rows"]
+    tiff = loose_tiff_baseline(archive, load.pop("image_ids"), load.pop("intensities"))
+    memcpy = memcpy_seconds(rows)
+    result["load"] = {
+        "cold_seconds": load["cold_seconds"],
+        "raw_rows": rows,
+        "numpy_rows_per_s": rows / load["numpy_seconds"],
+        "numpy_mb_per_s": rows * RAW_TILE_BYTES / 2**20 / load["numpy_seconds"],
+        "torch_rows_per_s": rows / load["torch_seconds"],
+        "tifffile_rows_per_s": rows / tiff,
+        "memcpy_mb_per_s": rows * RAW_TILE_BYTES / 2**20 / memcpy,
+    }
+    result["load"]["numpy_vs_tifffile"] = result["load"]["numpy_rows_per_s"] / result["load"]["tifffile_rows_per_s"]
+    result["load"]["numpy_vs_memcpy"] = result["load"]["numpy_mb_per_s"] / result["load"]["memcpy_mb_per_s"]
+    with HubServer("bench/lens2logit", package) as hub:
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(work / f"home-{time.time_ns()}"),
+               "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
+        result["stream"], _, _ = run_child(STREAM, "bench/lens2logit", "2000", env=env)
+    result["stream"]["rows_per_s"] = result["stream"]["rows"] / result["stream"]["seconds"]
+    selective, _, _ = run_child(SELECTIVE, str(package), str(work / f"selective-{time.time_ns()}"))
+    result["selective_read"] = {name: count / selective["all"] for name, count in selective.items()}
+    return result
+
+
+def table(results: list[dict]) -> str:
+    rows = [
+        ("archive MiB", lambda r: f"{r['archive_mib']:,.0f}"),
+        ("package / archive bytes", lambda r: f"{r['package_mib'] / r['archive_mib']:.2f}x"),
+        ("decode-only baseline s", lambda r: f"{r['decode']['seconds']:.1f}"),
+        ("convert s (MB/s)", lambda r: f"{r['convert']['seconds']:.1f} ({r['convert']['mb_per_s']:.0f})"),
+        ("convert / decode-only", lambda r: f"{r['convert']['vs_decode']:.2f}x"),
+        ("convert peak RSS MiB", lambda r: f"{r['convert']['peak_rss_mib']:,}"),
+        ("load_dataset cold s", lambda r: f"{r['load']['cold_seconds']:.1f}"),
+        ("numpy raw rows/s", lambda r: f"{r['load']['numpy_rows_per_s']:,.0f}"),
+        ("numpy raw MB/s", lambda r: f"{r['load']['numpy_mb_per_s']:,.0f}"),
+        ("tifffile loose rows/s", lambda r: f"{r['load']['tifffile_rows_per_s']:,.0f}"),
+        ("numpy / tifffile", lambda r: f"{r['load']['numpy_vs_tifffile']:.1f}x"),
+        ("numpy / memcpy", lambda r: f"{r['load']['numpy_vs_memcpy']:.0%}"),
+        ("torch DataLoader (2 workers) rows/s", lambda r: f"{r['load']['torch_rows_per_s']:,.0f}"),
+        ("stream: first row s", lambda r: f"{r['stream']['first_row_seconds']:.2f}"),
+        ("stream rows/s", lambda r: f"{r['stream']['rows_per_s']:,.0f}"),
+        ("filters: one view, bytes read", lambda r: f"{r['selective_read']['one_view']:.0%}"),
+        ("filters: one intensity, bytes read", lambda r: f"{r['selective_read']['one_intensity']:.0%}"),
+    ]  # fmt: skip
+    header = "| measure | " + " | ".join(f"scale {r['scale']}" for r in results) + " |"
+    lines = [header, "|---" * (len(results) + 1) + "|"]
+    lines += ["| " + name + " | " + " | ".join(cell(r) for r in results) + " |" for name, cell in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/lens2logit-bench"), help="archives and packages")
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.25, 1.0], help="1.0 = the real counts")
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/results.json"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    results = [bench_scale(args.work, scale) for scale in args.scales]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
+    print(f"{machine}\n\n{table(results)}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
