@@ -4,7 +4,9 @@ cut from (`drone_full`); index their files, split by frame, generate rows as Arr
 import re
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePosixPath
 
 import datasets
@@ -39,6 +41,7 @@ MASK_SUFFIXES = (".png",)
 FRAME_SUFFIXES = (".tif", ".tiff", ".dng")
 _TILE_NAME = re.compile(r"(\d+)_(\d+)")
 _FRAME_NUMBER = re.compile(r"(\d+)$")
+FRAME_WORKERS = 2  # full frames encoded at once: ~2x faster on 2 cores, ~100 MB of memory each
 
 
 @dataclass(frozen=True)
@@ -121,30 +124,42 @@ class DroneFullIndex:
         )
 
     def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
-        """(condition name, key, one-row table) per frame: a frame is ~40 MB, a shard of its own."""
-        features = self.features
+        """(condition name, key, one-row table) per frame: a frame is ~40 MB, a shard of its own.
+
+        FRAME_WORKERS frames are encoded at once (PNG encoding releases the GIL), and no more are
+        held in memory than that.
+        """
         masks: dict[str, tuple[tuple[int, int], bytes]] = {}  # image_id -> (shape, 1-bit PNG), small
-        for condition in self.conditions:
-            for frame in (f for f in self.frames.values() if f.split == split and f.image_id in condition.files):
-                path = condition.files[frame.image_id]
-                where = archive.where(path)
-                mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, where)
-                if frame.image_id not in masks:
-                    mask = images.decode_mask(archive.read_bytes(frame.mask), mosaic.shape, archive.where(frame.mask))
-                    masks[frame.image_id] = (mosaic.shape, images.encode_mask(mask))
-                shape, mask_png = masks[frame.image_id]
-                if mosaic.shape != shape:
-                    raise ImageFormatError(f"{where}: frame is {mosaic.shape} but its mask is {shape}")
-                columns = {
-                    "image_id": [frame.image_id],
-                    "frame_id": [frame.frame_id],
-                    "split": [frame.split],
-                    "intensity": [condition.intensity],
-                    "raw": arrow.image_column([images.encode_frame(mosaic)]),
-                    "mask": arrow.image_column([mask_png]),
-                    "preview": arrow.image_column([images.raw_preview(mosaic)]),
-                }
-                yield condition.name, f"{condition.name}/{frame.image_id}", arrow.table(columns, features)
+        with ThreadPoolExecutor(FRAME_WORKERS) as pool:
+            for condition in self.conditions:
+                frames = [f for f in self.frames.values() if f.split == split and f.image_id in condition.files]
+                for start in range(0, len(frames), FRAME_WORKERS):
+                    chunk = frames[start : start + FRAME_WORKERS]
+                    rows = pool.map(partial(self._row, archive, condition, masks), chunk)
+                    for frame, table in zip(chunk, rows, strict=True):
+                        yield condition.name, f"{condition.name}/{frame.image_id}", table
+
+    def _row(self, archive: Archive, condition: Condition, masks: dict, frame: Frame) -> pa.Table:
+        """The row of one frame under one condition; the frame's mask is decoded once, for all conditions."""
+        path = condition.files[frame.image_id]
+        where = archive.where(path)
+        mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, where)
+        if frame.image_id not in masks:
+            mask = images.decode_mask(archive.read_bytes(frame.mask), mosaic.shape, archive.where(frame.mask))
+            masks[frame.image_id] = (mosaic.shape, images.encode_mask(mask))
+        shape, mask_png = masks[frame.image_id]
+        if mosaic.shape != shape:
+            raise ImageFormatError(f"{where}: frame is {mosaic.shape} but its mask is {shape}")
+        columns = {
+            "image_id": [frame.image_id],
+            "frame_id": [frame.frame_id],
+            "split": [frame.split],
+            "intensity": [condition.intensity],
+            "raw": arrow.image_column([images.encode_frame(mosaic)]),
+            "mask": arrow.image_column([mask_png]),
+            "preview": arrow.image_column([images.raw_preview(mosaic)]),
+        }
+        return arrow.table(columns, self.features)
 
 
 def _require(archive: Archive, folder: str) -> None:

@@ -163,9 +163,21 @@ def display_view(pixels: np.ndarray) -> np.ndarray:
     return (pixels >> 8).astype(np.uint8) if pixels.dtype == np.uint16 else pixels
 
 
+def _every_nth_block(mosaic: np.ndarray, step: int) -> np.ndarray:
+    """Every `step`-th 2x2 Bayer block in each direction: a smaller mosaic of the same pattern."""
+    height, width = mosaic.shape[0] // 2 * 2, mosaic.shape[1] // 2 * 2
+    blocks = mosaic[:height, :width].reshape(height // 2, 2, width // 2, 2)[::step, :, ::step, :]
+    return blocks.reshape(blocks.shape[0] * 2, blocks.shape[2] * 2)
+
+
 def raw_preview(mosaic: np.ndarray) -> bytes:
-    """8-bit JPEG quick-look of an RGGB mosaic, each one stretched to its own white point."""
-    return _jpeg(display_rgb(mosaic))
+    """8-bit JPEG quick-look of an RGGB mosaic, each one stretched to its own white point.
+
+    Large frames are sampled down to about four times the preview size first: the preview is the same
+    to the eye, at a fraction of the work.
+    """
+    step = max(1, min(mosaic.shape) // (4 * min(PREVIEW_SIZE)))
+    return _jpeg(display_rgb(_every_nth_block(mosaic, step) if step > 1 else mosaic))
 
 
 def view_preview(pixels: np.ndarray) -> bytes:

@@ -55,13 +55,21 @@ class HubServer:
         self.files = {
             path.relative_to(self.folder).as_posix(): path for path in sorted(self.folder.rglob("*")) if path.is_file()
         }
-        listing = "\n".join(f"{path} {self._oid(path)}" for path in self.files)
+        self.oids = {path: self._git_oid(file) for path, file in self.files.items()}
+        listing = "\n".join(f"{path} {oid}" for path, oid in self.oids.items())
         self.sha = hashlib.sha1(listing.encode()).hexdigest()
 
-    def _oid(self, path: str) -> str:
+    @staticmethod
+    def _git_oid(file: Path) -> str:
         """The git blob id of a file, as the Hub reports it."""
-        data = self.files[path].read_bytes()
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        digest = hashlib.sha1(b"blob %d\0" % file.stat().st_size)
+        with file.open("rb") as stream:
+            while chunk := stream.read(2**20):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def _oid(self, path: str) -> str:
+        return self.oids[path]
 
     def _commit(self, lines: list[dict]) -> None:
         """Apply a commit of regular (base64) files."""
@@ -179,17 +187,20 @@ class HubServer:
                 self._send(200, json.dumps(value).encode(), "application/json", {})
 
             def _file(self, file: str, head: bool) -> None:
-                data = server.files[file].read_bytes()
+                size = server.files[file].stat().st_size
                 headers = {"ETag": f'"{server._oid(file)}"', "X-Repo-Commit": server.sha, "Accept-Ranges": "bytes"}
-                status, body = 200, data
+                status, first, last = 200, 0, size - 1
                 if self.headers.get("Range"):
                     start, _, end = self.headers["Range"].removeprefix("bytes=").partition("-")
-                    first, last = int(start or 0), min(int(end) if end else len(data) - 1, len(data) - 1)
-                    status, body = 206, data[first : last + 1]
-                    headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
-                if not head:
+                    status, first, last = 206, int(start or 0), min(int(end) if end else size - 1, size - 1)
+                    headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+                body = b""
+                if not head:  # only the bytes asked for are read
+                    with server.files[file].open("rb") as stream:
+                        stream.seek(first)
+                        body = stream.read(last - first + 1)
                     server.served.append((file, len(body)))
-                self._send(status, b"" if head else body, "application/octet-stream", headers, len(body))
+                self._send(status, body, "application/octet-stream", headers, last - first + 1)
 
             def _send(self, status: int, body: bytes, kind: str, headers: dict, length: int | None = None) -> None:
                 self.send_response(status)
