@@ -18,15 +18,15 @@ Everything else is 404, and every request is recorded.
 import base64
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
+from local_server import LocalServer
 
 
-class HubServer:
+class HubServer(LocalServer):
     def __init__(self, repo_id: str, folder: Path):
         self.repo_id = repo_id
         self.folder = Path(folder)
@@ -34,21 +34,7 @@ class HubServer:
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range header)
         self.served: list[tuple[str, int]] = []  # (file, bytes of content sent)
         self.committed: list[list[str]] = []  # the files of each commit received
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "HubServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _refresh(self) -> None:
         """Re-read the folder; the commit sha follows the content."""

@@ -39,21 +39,26 @@ def hub(package):
         yield server
 
 
-def run_against(hub, package, tmp_path, config: str, streaming: bool) -> str:
-    env = {
+def hub_env(server: HubServer, tmp_path) -> dict[str, str]:
+    """The environment of a process that talks to `server` as its Hub."""
+    return {
         **os.environ,
-        "HF_ENDPOINT": hub.url,
+        "HF_ENDPOINT": server.url,
         "HF_HOME": str(tmp_path / "home"),
         "HF_HUB_OFFLINE": "0",
         "HF_DATASETS_OFFLINE": "0",
+        "HF_TOKEN": "hf_test",
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
+
+
+def run_against(hub, package, tmp_path, config: str, streaming: bool) -> str:
     result = subprocess.run(
         [sys.executable, "-c", COMPARE, REPO_ID, str(package), config, "yes" if streaming else "no", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
-        env=env,
+        env=hub_env(hub, tmp_path),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -76,16 +81,8 @@ def test_stream_by_hub_id(hub, package, tmp_path):
 
 
 def push_to(server: HubServer, package, tmp_path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": server.url,
-        "HF_HOME": str(tmp_path / "home"),
-        "HF_HUB_OFFLINE": "0",
-        "HF_TOKEN": "hf_test",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-    }
     command = [sys.executable, "-m", "conversion.cli", "push", str(package), "--repo", "org/pushed"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=hub_env(server, tmp_path))
 
 
 def test_push_uploads_the_package_then_nothing(package, tmp_path):

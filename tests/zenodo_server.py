@@ -7,11 +7,12 @@ It answers only `GET /api/records/<id>` (the record JSON: `files` with `key`, `s
 
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local_server import LocalServer
 
 
-class ZenodoServer:
+class ZenodoServer(LocalServer):
     def __init__(self, record_id: int, files: dict[str, bytes]):
         self.record_id = record_id
         self.files = files
@@ -19,24 +20,10 @@ class ZenodoServer:
         self.statuses: dict[str, list[int]] = {}  # key -> error statuses to answer first, one per request
         self.wrong_md5: set[str] = set()
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(self._handler())
 
     def content_requests(self) -> list[tuple[str, str | None]]:
         return [(path, byte_range) for path, byte_range in self.requests if path.endswith("/content")]
-
-    def __enter__(self) -> "ZenodoServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def record(self) -> dict:
         base = f"{self.url}/api/records/{self.record_id}"
