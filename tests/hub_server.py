@@ -32,7 +32,6 @@ class HubServer(LocalServer):
         self.folder = Path(folder)
         self._refresh()
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range header)
-        self.served: list[tuple[str, int]] = []  # (file, bytes of content sent)
         self.committed: list[list[str]] = []  # the files of each commit received
         super().__init__(self._handler())
 
@@ -185,7 +184,6 @@ class HubServer(LocalServer):
                     with server.files[file].open("rb") as stream:
                         stream.seek(first)
                         body = stream.read(last - first + 1)
-                    server.served.append((file, len(body)))
                 self._send(status, body, "application/octet-stream", headers, last - first + 1)
 
             def _send(self, status: int, body: bytes, kind: str, headers: dict, length: int | None = None) -> None:
