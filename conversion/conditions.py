@@ -3,7 +3,7 @@
 A condition is one raw intensity or one processed view; its folder holds one file per image.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -147,6 +147,13 @@ def keep_images(conditions: dict[str, Condition], keep: set[str]) -> list[Condit
     ]
 
 
+def detect_view_dtype(archive: Archive, root: str) -> str:
+    """The dtype of the processed views under `root`, without checking the rest of the archive."""
+    return view_dtype(
+        archive, [condition for _, condition in sorted(scan_conditions(archive, root, TIFF_SUFFIXES).items())]
+    )
+
+
 def view_dtype(archive: Archive, conditions: list[Condition]) -> str:
     """The dtype of the processed views (read from the first view file); uint8 when there are none."""
     for condition in conditions:
@@ -190,25 +197,23 @@ def tile_columns(
     }
 
 
-def count_rows(conditions: list[Condition], image_ids: list[str]) -> int:
-    """Rows of `image_ids` under all conditions: one per image a condition holds."""
-    return sum(image_id in condition.files for condition in conditions for image_id in image_ids)
+class TileRows:
+    """Rows of 256x256 tile images under conditions, for an index that has `conditions`, `features`,
+    `image_ids(split)` and `_image_columns(image_ids)` (the columns that depend on the image only)."""
 
+    tables_per_shard: int | None = None  # shards are bounded by size only
 
-def tile_tables(
-    archive: Archive,
-    conditions: list[Condition],
-    image_ids: list[str],
-    features: datasets.Features,
-    image_columns: Callable[[list[str]], dict[str, pa.Array | list]],
-) -> Iterator[tuple[str, str, pa.Table]]:
-    """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order.
+    def num_rows(self, split: str) -> int:
+        """One row per image of the split that a condition holds."""
+        image_ids = self.image_ids(split)
+        return sum(image_id in condition.files for condition in self.conditions for image_id in image_ids)
 
-    `image_columns` gives the columns that depend on the image only (labels, masks, ...).
-    """
-    for condition in conditions:
-        present = [image_id for image_id in image_ids if image_id in condition.files]
-        for start in range(0, len(present), ROWS_PER_ROW_GROUP):
-            batch = present[start : start + ROWS_PER_ROW_GROUP]
-            columns = {**image_columns(batch), **tile_columns(archive, condition, batch, features)}
-            yield condition.name, f"{condition.name}/{batch[0]}", arrow.table(columns, features)
+    def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
+        """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order."""
+        features, image_ids = self.features, self.image_ids(split)
+        for condition in self.conditions:
+            present = [image_id for image_id in image_ids if image_id in condition.files]
+            for start in range(0, len(present), ROWS_PER_ROW_GROUP):
+                batch = present[start : start + ROWS_PER_ROW_GROUP]
+                columns = {**self._image_columns(batch), **tile_columns(archive, condition, batch, features)}
+                yield condition.name, f"{condition.name}/{batch[0]}", arrow.table(columns, features)

@@ -7,7 +7,7 @@ from typing import Protocol
 import datasets
 import pyarrow as pa
 
-from conversion import drone, microscopy
+from conversion import conditions, drone, microscopy
 from conversion.archive import Archive
 from conversion.errors import ArchiveNotFoundError, Lens2LogitError
 from conversion.features import drone_features, drone_full_features, microscopy_features
@@ -48,7 +48,7 @@ class Config:
     folder: str  # the archive folder the config reads
     index: Callable[[Archive, bool], ConfigIndex]
     features: Callable[[str], datasets.Features]  # of the processed views' dtype
-    view_dtype: Callable[[Archive], str] | None  # None: the config has no processed views
+    has_views: bool  # processed views under `folder`, whose dtype is read from the archive
 
     @property
     def dataset(self) -> str:
@@ -57,11 +57,9 @@ class Config:
 
 
 CONFIGS = {
-    "microscopy": Config(
-        microscopy.IMAGES, microscopy.index_microscopy, microscopy_features, microscopy.detect_view_dtype
-    ),
-    "drone": Config(drone.TILES, drone.index_drone, drone_features, drone.detect_view_dtype),
-    "drone_full": Config(drone.FRAMES, drone.index_drone_full, lambda _: drone_full_features(), None),
+    "microscopy": Config(microscopy.IMAGES, microscopy.index_microscopy, microscopy_features, True),
+    "drone": Config(drone.TILES, drone.index_drone, drone_features, True),
+    "drone_full": Config(drone.FRAMES, drone.index_drone_full, lambda _: drone_full_features(), False),
 }
 CONFIG_NAMES = tuple(CONFIGS)
 
@@ -87,5 +85,5 @@ def configs_in(archive: Archive) -> list[str]:
 
 def detect_view_dtype(archive: Archive, name: str) -> str:
     """The processed views' dtype of config `name` (uint8 for configs without views)."""
-    detect = config(name).view_dtype
-    return "uint8" if detect is None else detect(archive)
+    spec = config(name)
+    return conditions.detect_view_dtype(archive, spec.folder) if spec.has_views else "uint8"

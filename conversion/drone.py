@@ -20,12 +20,11 @@ from conversion.conditions import (
     TIFF_SUFFIXES,
     Condition,
     Problems,
-    count_rows,
+    TileRows,
     files_by_stem,
     keep_images,
     reconcile_conditions,
     scan_conditions,
-    tile_tables,
     view_dtype,
 )
 from conversion.constants import TILE_SHAPE
@@ -54,7 +53,7 @@ class DroneTile:
 
 
 @dataclass
-class DroneIndex:
+class DroneIndex(TileRows):
     """The checked tiles of an archive: masks, frame split, conditions, and how to make their rows."""
 
     tiles: dict[str, DroneTile]  # sorted by image_id
@@ -62,7 +61,6 @@ class DroneIndex:
     view_dtype: str
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     name: str = "drone"
-    tables_per_shard: int | None = None
 
     @property
     def features(self) -> datasets.Features:
@@ -73,13 +71,6 @@ class DroneIndex:
 
     def frames(self, split: str) -> list[int]:
         return sorted({tile.frame_id for tile in self.tiles.values() if tile.split == split})
-
-    def num_rows(self, split: str) -> int:
-        return count_rows(self.conditions, self.image_ids(split))
-
-    def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
-        """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order."""
-        return tile_tables(archive, self.conditions, self.image_ids(split), self.features, self._image_columns)
 
     def _image_columns(self, image_ids: list[str]) -> dict[str, pa.Array | list]:
         tiles = [self.tiles[image_id] for image_id in image_ids]
@@ -193,12 +184,6 @@ def _paired(archive: Archive, images: dict[str, str], masks: dict[str, str], pro
     for image_id in sorted(masks.keys() - images.keys()):
         problems.report(ArchiveLayoutError(f"{archive.where(masks[image_id])}: mask of no image"))
     return sorted(images.keys() & masks.keys())
-
-
-def detect_view_dtype(archive: Archive) -> str:
-    """The dtype of the tiles' processed views, without checking the rest of the archive."""
-    conditions = scan_conditions(archive, TILES, TIFF_SUFFIXES)
-    return view_dtype(archive, [condition for _, condition in sorted(conditions.items())])
 
 
 def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:

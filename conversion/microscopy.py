@@ -2,11 +2,9 @@
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import datasets
-import pyarrow as pa
 
 from conversion.archive import Archive
 from conversion.conditions import (
@@ -14,11 +12,10 @@ from conversion.conditions import (
     TIFF_SUFFIXES,
     Condition,
     Problems,
-    count_rows,
+    TileRows,
     keep_images,
     reconcile_conditions,
     scan_conditions,
-    tile_tables,
     view_dtype,
 )
 from conversion.constants import (
@@ -48,7 +45,7 @@ class MicroscopyImage:
 
 
 @dataclass
-class MicroscopyIndex:
+class MicroscopyIndex(TileRows):
     """The checked microscopy part of an archive: its images and conditions, and how to make its rows."""
 
     images: dict[str, MicroscopyImage]  # sorted by image_id
@@ -56,7 +53,6 @@ class MicroscopyIndex:
     view_dtype: str
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     name: str = "microscopy"
-    tables_per_shard: int | None = None
 
     @property
     def features(self) -> datasets.Features:
@@ -64,13 +60,6 @@ class MicroscopyIndex:
 
     def image_ids(self, split: str) -> list[str]:
         return [image_id for image_id, image in self.images.items() if image.split == split]
-
-    def num_rows(self, split: str) -> int:
-        return count_rows(self.conditions, self.image_ids(split))
-
-    def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
-        """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order."""
-        return tile_tables(archive, self.conditions, self.image_ids(split), self.features, self._image_columns)
 
     def _image_columns(self, image_ids: list[str]) -> dict[str, list]:
         rows = [self.images[image_id] for image_id in image_ids]
@@ -115,13 +104,6 @@ def _slide_zone(image_id: str, where: str) -> tuple[int, int]:
     if match is None:
         raise ArchiveLayoutError(f"{where}: image name has no 'lameN_zoneN' part to read slide and zone from")
     return int(match.group(1)), int(match.group(2))
-
-
-def detect_view_dtype(archive: Archive) -> str:
-    """The dtype of the archive's processed views, without checking the rest of the archive."""
-    return view_dtype(
-        archive, [condition for _, condition in sorted(scan_conditions(archive, IMAGES, TIFF_SUFFIXES).items())]
-    )
 
 
 def index_microscopy(archive: Archive, allow_missing: bool = False) -> MicroscopyIndex:
