@@ -19,7 +19,7 @@ import datasets
 import numpy as np
 
 from conversion import zenodo
-from conversion.archive import Archive
+from conversion.archive import Archive, fingerprint
 from conversion.configs import DESCRIPTIONS, ConfigIndex, config, detect_view_dtype, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
 from conversion.errors import ImageFormatError
@@ -42,6 +42,13 @@ class Lens2LogitConfig(datasets.BuilderConfig):
 
     view_dtype: str | None = None
     allow_missing: bool = False
+
+    def create_config_id(self, config_kwargs: dict, custom_features: datasets.Features | None = None) -> str:
+        """The cache key: keyed on the archive's absolute path and content (not the `data_dir` string),
+        so a replaced archive, or the same relative path from another folder, is built anew."""
+        if config_kwargs.get("data_dir") is not None:
+            config_kwargs = {**config_kwargs, "data_dir": fingerprint(config_kwargs["data_dir"])}
+        return super().create_config_id(config_kwargs, custom_features)
 
 
 class Lens2Logit(datasets.ArrowBasedBuilder):

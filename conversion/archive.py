@@ -5,13 +5,15 @@ whatever the packaging; an extra top-level folder is dropped, stray OS files are
 unsafe member paths (absolute, `..`, links) are rejected.
 """
 
+import hashlib
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, UnsafeArchiveError
+from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, CorruptArchiveError, UnsafeArchiveError
 
 DATASET_FOLDERS = ("microscopy", "drone")
 _STRAY_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}
@@ -21,16 +23,35 @@ def _is_stray(parts: tuple[str, ...]) -> bool:
     return any(part.startswith(".") or part.lower() in _STRAY_NAMES for part in parts)
 
 
+def as_sources(source: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
+    """The archive's paths, whether one or several were given."""
+    return [Path(source)] if isinstance(source, (str, os.PathLike)) else [Path(path) for path in source]
+
+
+def fingerprint(source: str | os.PathLike | Iterable[str | os.PathLike]) -> str:
+    """The archive's absolute paths and every file's name, size and mtime under them, hashed: it
+    changes whenever a file of the archive is replaced, added or removed."""
+    digest = hashlib.sha256()
+    for path in as_sources(source):
+        root = path.resolve()
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        digest.update(f"{root}\0".encode())
+        for file in files:
+            info = file.stat()
+            digest.update(f"{file.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
 class Archive:
     """Files of the archive by relative POSIX path, read from folders or zips without extraction."""
 
     def __init__(self, source: str | os.PathLike | Iterable[str | os.PathLike]):
         self._files: dict[str, tuple[zipfile.ZipFile | None, str]] = {}
         self._zips: list[zipfile.ZipFile] = []
-        sources = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        sources = as_sources(source)
         if not sources:
             raise ArchiveNotFoundError("no archive given: pass a folder, a .zip or a folder of zips")
-        for path in map(Path, sources):
+        for path in sources:
             self._add_source(path)
         if not self._files:
             raise ArchiveNotFoundError(
@@ -61,7 +82,13 @@ class Archive:
         archive_zip, name = self._files[path]
         if archive_zip is None:
             return Path(name).read_bytes()
-        return archive_zip.read(name)
+        try:
+            return archive_zip.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise CorruptArchiveError(
+                f"{archive_zip.filename}:{name}: damaged member ({exc}); download the zip again "
+                "(`lens2logit download` checks every file's md5)"
+            ) from None
 
     def where(self, path: str) -> str:
         """Where a file really is, for messages: a file path or `archive.zip:member`."""
@@ -72,7 +99,7 @@ class Archive:
         if not path.exists():
             raise ArchiveNotFoundError(f"{path}: no such file or folder")
         if path.is_file():
-            if not zipfile.is_zipfile(path):
+            if path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
                 raise ArchiveLayoutError(f"{path}: not a zip file; pass a folder, a .zip or a folder of zips")
             self._add_zip(path)
         elif any((path / name).is_dir() for name in DATASET_FOLDERS):
@@ -100,7 +127,13 @@ class Archive:
                     self._add_file("/".join(parts), None, str(full))
 
     def _add_zip(self, path: Path) -> None:
-        archive_zip = zipfile.ZipFile(path)
+        try:
+            archive_zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise CorruptArchiveError(
+                f"{path}: not a readable zip ({exc}); it may be truncated: download it again "
+                "(`lens2logit download` checks every file's md5)"
+            ) from None
         self._zips.append(archive_zip)
         members = [info for info in archive_zip.infolist() if not info.is_dir()]
         for info in members:

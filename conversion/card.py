@@ -9,6 +9,7 @@ import numpy as np
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from conversion.configs import ConfigIndex
 from conversion.constants import (
@@ -28,6 +29,7 @@ from conversion.constants import (
     ZENODO_DOI,
 )
 from conversion.drone import DroneFullIndex, DroneIndex
+from conversion.errors import Lens2LogitError
 from conversion.figures import FIGURES
 from conversion.microscopy import MicroscopyIndex
 
@@ -74,6 +76,17 @@ COLUMNS = {
         "preview": "small 8-bit JPEG quick-look, demosaiced and stretched",
     },
 }
+
+
+def check_hub_id(hub_id: str) -> str:
+    """`hub_id` if it is a Hub repository id `ORG/NAME`; an error naming it otherwise."""
+    try:
+        validate_repo_id(hub_id)
+    except HFValidationError as exc:
+        raise Lens2LogitError(f"{hub_id!r} is not a Hub repository id ORG/NAME: {exc}") from None
+    if hub_id.count("/") != 1:
+        raise Lens2LogitError(f"{hub_id!r} is not a Hub repository id ORG/NAME: give the organisation or user too")
+    return hub_id
 
 
 def _size_category(rows: int) -> str:
@@ -238,32 +251,54 @@ values are in this card's YAML metadata under `camera`:
 """
 
 
-def _usage_section(hub_id: str) -> str:
-    return f"""## Usage
+def _usage_section(hub_id: str, configs: list[str]) -> str:
+    """Usage snippets for the configs present: those with processed views (`view`) first."""
+    main = next((name for name in configs if name in ("microscopy", "drone")), None)
+    stream = "drone" if "drone" in configs else main  # tiles stream faster than microscopy's views
+    names = ", ".join(f"`{name}`" for name in configs)
+    install = """Loading needs only `pip install datasets` (version 4 or later). The `pixels` helper below
+is in `lens2logit.py` of the lens2logit project, which is not on PyPI: install the project from a
+clone of its repository with `pip install .`."""
+    if main is None:
+        return f"""## Usage
 
-Load a config (`microscopy`, the default, `drone` or `drone_full`); raw rows have `view == 0`:
+{install}
 
 ```python
 import numpy as np
 from datasets import load_dataset
 
-dataset = load_dataset("{hub_id}", "microscopy", split="train")
+dataset = load_dataset("{hub_id}", "{configs[0]}", split="train")
+print(dataset[0]["image_id"], np.asarray(dataset[0]["raw"]).dtype)
+```
+"""
+    return f"""## Usage
+
+{install}
+
+Load a config ({names}); raw rows have `view == 0`:
+
+```python
+import numpy as np
+from datasets import load_dataset
+
+dataset = load_dataset("{hub_id}", "{main}", split="train")
 raw = dataset.filter(lambda views: [v == 0 for v in views], input_columns="view", batched=True)
 # uint16 kept for `raw` (plain "numpy" widens to int64); other columns stay python objects
 mosaics = raw.with_format("numpy", columns=["raw"], dtype=np.uint16, output_all_columns=True)
 print(mosaics[0]["raw"].dtype, mosaics[0]["raw"].shape, round(mosaics[0]["intensity"], 2))
 ```
 
-`pixels` in the project's `lens2logit.py` (`pip install lens2logit`) does this for map-style and
-streamed datasets alike, for numpy (uint16) or torch (int32, which holds every uint16 value):
+`pixels` does this for map-style and streamed datasets alike, for numpy (uint16) or torch (int32,
+which holds every uint16 value):
 
 ```python
 from datasets import load_dataset
 from lens2logit import pixels
 
-stream = load_dataset("{hub_id}", "drone", split="train", streaming=True)
+stream = load_dataset("{hub_id}", "{stream}", split="train", streaming=True)
 for row in pixels(stream, "torch").take(3):
-    print(row["image_id"], row["raw"].dtype, tuple(row["raw"].shape), row["car_fraction"])
+    print(row["image_id"], row["raw"].dtype, tuple(row["raw"].shape), round(row["intensity"], 2))
 ```
 
 All conditions of one image, side by side (each is a row):
@@ -272,7 +307,7 @@ All conditions of one image, side by side (each is a row):
 import numpy as np
 from datasets import load_dataset
 
-dataset = load_dataset("{hub_id}", "microscopy", split="test")
+dataset = load_dataset("{hub_id}", "{main}", split="test")
 first = dataset[0]["image_id"]
 rows = dataset.filter(lambda ids: [i == first for i in ids], input_columns="image_id", batched=True)
 names = rows.features["view"].names
@@ -290,14 +325,14 @@ import numpy as np
 from datasets import load_dataset
 
 low_light = load_dataset(
-    "{hub_id}", "microscopy", split="train",
+    "{hub_id}", "{main}", split="train",
     filters=[("intensity", "==", np.float32(0.1))], verification_mode="no_checks",
 )
 print(low_light.num_rows, np.unique(np.asarray(low_light[:]["intensity"], dtype=np.float32)))
 ```
 
 The shards are plain Parquet: DuckDB, Polars, Spark, Dask or Ray read them directly, e.g.
-`SELECT split, count(*) FROM 'microscopy/*/*.parquet' GROUP BY split` in DuckDB.
+`SELECT split, count(*) FROM '{main}/*/*.parquet' GROUP BY split` in DuckDB.
 Raw arrays are stored with Parquet's BYTE_STREAM_SPLIT encoding: read them with pyarrow >= 16 or
 DuckDB >= 2.0 (tested: 2.0.1).
 """
@@ -362,7 +397,7 @@ condition; `view` says which.
 {_figures_section(figures)}
 {sections}
 {_camera_section()}
-{_usage_section(hub_id)}
+{_usage_section(hub_id, list(indexes))}
 {_limitations_section(indexes)}
 ## License
 

@@ -2,12 +2,14 @@
 
 import argparse
 import logging
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
 
 from conversion.archive import DATASET_FOLDERS
 from conversion.card import DEFAULT_HUB_ID
+from conversion.configs import CONFIG_NAMES
 from conversion.constants import SPLITS, ZENODO_RECORD_ID
 from conversion.errors import Lens2LogitError
 from conversion.zenodo import DEFAULT_ZENODO_URL, RETRIES, ZENODO_URL_ENV
@@ -34,6 +36,7 @@ def _sample(args: argparse.Namespace) -> int:
         frames=args.frames,
         full_size=args.full_size,
         frame_format=args.frame_format,
+        overwrite=args.overwrite,
     )
     print(f"wrote a synthetic archive of {args.images} microscopy images and {args.frames} drone frames to {out}")
     return 0
@@ -59,10 +62,14 @@ def _convert(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{split} {info.splits[split].num_examples:,}" for split in SPLITS)
         print(f"{name}: {counts} rows; {info.download_size / 2**20:.1f} MiB of Parquet")
     found = differences(report.infos)
-    for difference in found:
-        print(f"differs from the published archive: {difference}", file=sys.stderr)
+    if found:
+        print("compared with the published archive (expected for a sample or a partial archive):")
+        print("\n".join(f"  {difference}" for difference in found))
     print(f"wrote the package to {args.out}")
-    return 1 if args.expect_published and found else 0
+    if args.expect_published and found:
+        print("lens2logit: error: --expect-published: the package differs from the published archive", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -92,22 +99,32 @@ def _push(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from conversion.archive import Archive
+    from conversion.archive_check import check_archive
     from conversion.package_check import is_package
-    from conversion.tiling import check_tiling
 
     if len(args.path) == 1 and is_package(args.path[0]):
         return _check_package(args.path[0])
     with Archive(args.path) as archive:
-        report = check_tiling(archive, progress=not args.no_progress)
+        report = check_archive(archive, args.path, progress=not args.no_progress)
     for problem in report.problems:
-        print(f"{problem}", file=sys.stderr)
-    frames = Counter(image_id.split("_")[0] for image_id in report.positions)
+        print(problem, file=sys.stderr)
+    rows = ", ".join(f"{name} {count:,} rows" for name, count in report.rows.items())
+    print(f"layout: {rows}: files checked against the archive layout")
+    tiling = report.tiling
+    if tiling is None:
+        print("tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)")
+        return 1 if report.problems else 0
+    frames = Counter(image_id.split("_")[0] for image_id in tiling.positions)
     print(
-        f"tiling: {report.matched} of {report.compared} tile captures equal a 256-grid cell of their full frame "
-        f"({len(report.positions)} tiles of {len(frames)} frames); "
-        f"{report.masks_matched} of {report.masks_compared} tile masks equal their cell of the frame mask"
+        f"tiling: {tiling.matched} of {tiling.compared} tile captures equal a 256-grid cell of their full frame "
+        f"({_count(len(tiling.positions), 'tile')} of {_count(len(frames), 'frame')}); "
+        f"{tiling.masks_matched} of {tiling.masks_compared} tile masks equal their cell of the frame mask"
     )
-    return 1 if report.problems or not report.compared else 0
+    return 1 if report.problems or not tiling.compared else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _check_package(package: Path) -> int:
@@ -125,11 +142,18 @@ def _check_package(package: Path) -> int:
 def _summary(args: argparse.Namespace) -> int:
     import datasets
 
-    for split, dataset in datasets.load_dataset(str(args.package), args.config).items():
+    from conversion.package_check import package_configs
+
+    configs = package_configs(args.package)
+    name = args.config or next((name for name in CONFIG_NAMES if name in configs), configs[0])
+    if name not in configs:
+        raise Lens2LogitError(f"{args.package}: has no config {name!r}; its configs are {', '.join(configs)}")
+    loaded = datasets.load_dataset(str(args.package), name, cache_dir=args.cache_dir)
+    for split, dataset in loaded.items():
         present = [c for c in ("image_id", "frame_id", "view", "intensity", "label") if c in dataset.features]
         columns = dataset.select_columns(present).to_dict()
         images = set(columns["image_id"])
-        print(f"{args.config}/{split}: {dataset.num_rows:,} rows of {len(images):,} images")
+        print(f"{name}/{split}: {_count(dataset.num_rows, 'row')} of {_count(len(images), 'image')}")
         if "frame_id" in columns:
             print("  frames:             " + ", ".join(map(str, sorted(set(columns["frame_id"])))))
         if "view" in columns:
@@ -157,6 +181,22 @@ def _infos(args: argparse.Namespace) -> int:
     return 0
 
 
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _hub_id(text: str) -> str:
+    from conversion.card import check_hub_id
+
+    try:
+        return check_hub_id(text)
+    except Lens2LogitError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lens2logit",
@@ -167,7 +207,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     sample = commands.add_parser("sample", help="write a synthetic archive in the real layout")
-    sample.add_argument("out", type=Path, help="new folder to write")
+    sample.add_argument("out", type=Path, help="folder to write")
+    sample.add_argument(
+        "--overwrite", action="store_true", help="replace OUT if it is a sample archive written by this command"
+    )
     sample.add_argument("--zip", action="store_true", help="write one zip (members under lens2logit/) in OUT")
     sample.add_argument(
         "--images",
@@ -175,7 +218,7 @@ def _parser() -> argparse.ArgumentParser:
         default=45,
         help="microscopy images (default 45; 940 is the real count)",
     )
-    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument("--seed", type=_non_negative, default=0, help="random seed, 0 or more (default 0)")
     sample.add_argument(
         "--view-dtype",
         choices=["uint8", "uint16"],
@@ -205,7 +248,9 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument(
         "--zenodo-url", help=f"Zenodo base URL (default ${ZENODO_URL_ENV}, else {DEFAULT_ZENODO_URL}), e.g. a mirror"
     )
-    download.add_argument("--retries", type=int, default=RETRIES, help=f"retries per request (default {RETRIES})")
+    download.add_argument(
+        "--retries", type=_non_negative, default=RETRIES, help=f"retries per request (default {RETRIES})"
+    )
     download.add_argument("--no-progress", action="store_true", help="hide progress bars")
     download.set_defaults(run=_download)
 
@@ -214,7 +259,7 @@ def _parser() -> argparse.ArgumentParser:
         "archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips (a download folder)"
     )
     convert.add_argument("out", type=Path, help="package folder to write")
-    convert.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    convert.add_argument("--overwrite", action="store_true", help="replace OUT if it is a lens2logit package")
     convert.add_argument(
         "--allow-missing",
         action="store_true",
@@ -226,7 +271,10 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when counts or features differ from the published archive",
     )
     convert.add_argument(
-        "--hub-id", default=DEFAULT_HUB_ID, help=f"Hub repository the card's snippets load (default {DEFAULT_HUB_ID})"
+        "--hub-id",
+        type=_hub_id,
+        default=DEFAULT_HUB_ID,
+        help=f"Hub repository ORG/NAME the card's snippets load (default {DEFAULT_HUB_ID})",
     )
     convert.add_argument("--no-progress", action="store_true", help="hide progress bars")
     convert.set_defaults(run=_convert)
@@ -243,14 +291,15 @@ def _parser() -> argparse.ArgumentParser:
 
     push = commands.add_parser("push", help="upload a package to a Hub dataset repository (after check passes)")
     push.add_argument("package", type=Path)
-    push.add_argument("--repo", required=True, help="dataset repository ORG/NAME (created if missing)")
+    push.add_argument("--repo", required=True, type=_hub_id, help="dataset repository ORG/NAME (created if missing)")
     push.add_argument("--token", help="Hub token (default: the logged-in one, or $HF_TOKEN)")
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.set_defaults(run=_push)
 
     summary = commands.add_parser("summary", help="load a package with load_dataset and print its counts")
     summary.add_argument("package", type=Path)
-    summary.add_argument("--config", default="microscopy", choices=["microscopy", "drone", "drone_full"])
+    summary.add_argument("--config", help="config to load (default: microscopy if the package has it, else its first)")
+    summary.add_argument("--cache-dir", help="datasets cache folder (default: the datasets cache)")
     summary.set_defaults(run=_summary)
 
     infos = commands.add_parser("infos", help="write the published dataset_infos.json")
@@ -259,15 +308,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """A termination signal, handled like Ctrl-C: partial output is removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame) -> None:
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("conversion").setLevel(logging.INFO)  # ours at INFO; libraries' request logs stay quiet
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         return args.run(args)
     except Lens2LogitError as error:
         print(f"lens2logit: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a folder that cannot be written, a full disk, a missing path
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"lens2logit: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as stop:
+        signum = getattr(stop, "signum", signal.SIGINT)
+        print(f"lens2logit: stopped by {signal.Signals(signum).name}; partial output removed", file=sys.stderr)
+        return 128 + signum
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 import itertools
 import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,19 +13,20 @@ import pyarrow.parquet as pq
 from datasets.utils.py_utils import asdict
 from tqdm.auto import tqdm
 
-from conversion.archive import Archive
-from conversion.card import DEFAULT_HUB_ID, write_card
-from conversion.configs import CONFIG_NAMES, ConfigIndex, configs_in, index_config
+from conversion.archive import Archive, as_sources
+from conversion.archive_check import require_configs
+from conversion.card import DEFAULT_HUB_ID, check_hub_id, write_card
+from conversion.configs import CONFIG_NAMES, ConfigIndex, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
-from conversion.errors import Lens2LogitError, PackageExistsError
+from conversion.errors import Lens2LogitError
 from conversion.figures import write_figures
+from conversion.output import staged_output, write_text_atomically
+from conversion.package_check import ASSETS, INFOS_FILE, foreign_files
 from conversion.parquet import write_shards
 
 logger = logging.getLogger(__name__)
 
 DATASET_NAME = "lens2logit"
-INFOS_FILE = "dataset_infos.json"
-ASSETS = "assets"
 
 
 @dataclass
@@ -40,7 +39,7 @@ class ConversionReport:
 def write_infos(path: Path, infos: dict[str, datasets.DatasetInfo]) -> None:
     """dataset_infos.json: the configs' infos, in config and feature order."""
     text = json.dumps({name: asdict(info) for name, info in sorted(infos.items())}, indent=2)
-    path.write_text(text + "\n", encoding="utf-8")
+    write_text_atomically(path, text + "\n")
 
 
 def _counted(tables: Iterator[pa.Table], totals: dict[str, int], bar: tqdm) -> Iterator[pa.Table]:
@@ -97,19 +96,8 @@ def _write_config(archive: Archive, index: ConfigIndex, out: Path, progress: boo
     )
 
 
-def _replace(staging: Path, out: Path) -> None:
-    """Move the finished package into place; an existing `out` is removed only after that."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
-    out.rename(old / out.name)
-    staging.rename(out)
-    shutil.rmtree(old)
-
-
 def convert(
-    archive_source,
+    archive_source: Path | list[Path],
     out: Path,
     overwrite: bool = False,
     allow_missing: bool = False,
@@ -118,23 +106,20 @@ def convert(
 ) -> ConversionReport:
     """Write the Hub package for the archive at `archive_source` into the folder `out`, atomically.
 
-    `hub_id` is the repository the card's usage snippets load from.
+    `out` must lie apart from the archive; `overwrite` replaces only a lens2logit package. `hub_id`
+    (`ORG/NAME`) is the repository the card's usage snippets load from.
     """
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise PackageExistsError(f"{out}: already exists; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        with Archive(archive_source) as archive:
-            indexes = {name: index_config(archive, name, allow_missing) for name in configs_in(archive)}
-            infos = {name: _write_config(archive, index, staging, progress) for name, index in indexes.items()}
-            figures = write_figures(archive, indexes, staging / ASSETS)
+    check_hub_id(hub_id)
+    sources = as_sources(archive_source)
+    with (
+        staged_output(out, overwrite, foreign_files, "a lens2logit package", inputs=sources) as staging,
+        Archive(sources) as archive,
+    ):
+        names = require_configs(archive, sources)
+        indexes = {name: index_config(archive, name, allow_missing) for name in names}
+        infos = {name: _write_config(archive, index, staging, progress) for name, index in indexes.items()}
+        figures = write_figures(archive, indexes, staging / ASSETS)
         write_infos(staging / INFOS_FILE, infos)
         write_card(staging, infos, indexes, hub_id, figures)
-        _replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     skipped = [f"{name}: {problem}" for name, index in indexes.items() for problem in index.skipped]
     return ConversionReport(infos, skipped, [name for name in CONFIG_NAMES if name not in indexes])

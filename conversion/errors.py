@@ -35,3 +35,11 @@ class DownloadError(Lens2LogitError, ConnectionError):
 
 class ChecksumError(Lens2LogitError, ValueError):
     """A downloaded file does not have the size or md5 checksum its record lists."""
+
+
+class CorruptArchiveError(Lens2LogitError, ValueError):
+    """A zip of the archive, or one of its members, is truncated or damaged."""
+
+
+class OutputError(Lens2LogitError, OSError):
+    """The output folder cannot be written safely: it overlaps the input, holds other files, or is being written."""

@@ -3,18 +3,23 @@
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import datasets
+import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard
 from PIL import Image
 
-from conversion.constants import MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES
+from conversion.configs import CONFIG_NAMES
+from conversion.constants import MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES, SPLITS
+from conversion.errors import ArchiveNotFoundError, Lens2LogitError
 
 INFOS_FILE = "dataset_infos.json"
 CARD_FILE = "README.md"
+ASSETS = "assets"
+UPLOAD_CACHE = ".cache/huggingface"  # huggingface_hub's record of a resumable upload (`lens2logit push`)
 
 
 @dataclass
@@ -28,6 +33,39 @@ class PackageReport:
 def is_package(path: Path) -> bool:
     """A converted package (card + infos), as opposed to an archive."""
     return (path / CARD_FILE).is_file() and (path / INFOS_FILE).is_file()
+
+
+def package_configs(path: Path) -> list[str]:
+    """The configs of the package at `path`, in the order it lists them; an error saying what `path` is otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise ArchiveNotFoundError(f"{path}: no such folder; give a package written by `lens2logit convert`")
+    if not is_package(path):
+        raise Lens2LogitError(
+            f"{path}: not a lens2logit package (no {CARD_FILE} and {INFOS_FILE}); "
+            f"an archive must be converted first: lens2logit convert {path} OUT"
+        )
+    try:
+        return list(json.loads((path / INFOS_FILE).read_text(encoding="utf-8")))
+    except ValueError as exc:
+        raise Lens2LogitError(f"{path / INFOS_FILE}: not valid JSON ({exc}); convert the archive again") from None
+
+
+def _is_package_file(relative: PurePosixPath) -> bool:
+    parts = relative.parts
+    if str(relative) in (CARD_FILE, INFOS_FILE) or str(relative).startswith(UPLOAD_CACHE + "/"):
+        return True
+    if len(parts) == 2 and parts[0] == ASSETS:
+        return relative.suffix == ".png"
+    return len(parts) == 3 and parts[0] in CONFIG_NAMES and parts[1] in SPLITS and relative.suffix == ".parquet"
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """What `folder` holds besides the files of a lens2logit package: all of it when it is not one."""
+    files = sorted(PurePosixPath(path.relative_to(folder).as_posix()) for path in folder.rglob("*") if path.is_file())
+    if not is_package(folder):
+        return [str(path) for path in files]
+    return [str(path) for path in files if not _is_package_file(path)]
 
 
 def _card_infos(package: Path, report: PackageReport) -> tuple[list[dict], dict[str, datasets.DatasetInfo]]:
@@ -53,11 +91,17 @@ def _json_infos(package: Path, report: PackageReport) -> dict[str, datasets.Data
 
 
 def _check_shard(shard: Path, features: datasets.Features | None, name: str, report: PackageReport) -> int:
-    """Sizes, features and previews of one shard; returns its row count."""
+    """Sizes, features and previews of one shard; returns its row count (0 for an unreadable shard)."""
     report.shards += 1
     if shard.stat().st_size > MAX_SHARD_BYTES:
         report.problems.append(f"{shard}: {shard.stat().st_size:,} bytes, over the {MAX_SHARD_BYTES:,} shard limit")
-    parquet = pq.ParquetFile(shard)
+    try:
+        parquet = pq.ParquetFile(shard)
+        previews = _count_previews(parquet, shard, report)
+    except (pa.ArrowException, OSError) as exc:
+        report.problems.append(f"{shard}: not a readable Parquet file ({exc}); convert the archive again")
+        return 0
+    report.previews += previews
     for group in range(parquet.metadata.num_row_groups):
         size = parquet.metadata.row_group(group).total_byte_size
         if size > MAX_ROW_GROUP_BYTES:
@@ -67,16 +111,23 @@ def _check_shard(shard: Path, features: datasets.Features | None, name: str, rep
     found = datasets.Features.from_arrow_schema(parquet.schema_arrow)
     if features is not None and found != features:
         report.problems.append(f"{shard}: Parquet features differ from the card's features of {name}")
-    if "preview" in parquet.schema_arrow.names:
-        for batch in parquet.iter_batches(columns=["preview"], batch_size=256):
-            for preview in batch.column("preview").to_pylist():
-                report.previews += 1
-                try:
-                    with Image.open(io.BytesIO(preview["bytes"])) as image:
-                        image.load()
-                except Exception as exc:
-                    report.problems.append(f"{shard}: a preview does not decode: {exc}")
     return parquet.metadata.num_rows
+
+
+def _count_previews(parquet: pq.ParquetFile, shard: Path, report: PackageReport) -> int:
+    """Decode every preview of the shard (reading the column also checks its pages); returns how many."""
+    if "preview" not in parquet.schema_arrow.names:
+        return 0
+    count = 0
+    for batch in parquet.iter_batches(columns=["preview"], batch_size=256):
+        for preview in batch.column("preview").to_pylist():
+            count += 1
+            try:
+                with Image.open(io.BytesIO(preview["bytes"])) as image:
+                    image.load()
+            except Exception as exc:
+                report.problems.append(f"{shard}: a preview does not decode: {exc}")
+    return count
 
 
 def check_package(package: Path) -> PackageReport:

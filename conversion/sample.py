@@ -1,18 +1,28 @@
 """A synthetic miniature of the Lens2Logit archive in the real layout, names, dtypes and value ranges."""
 
 import itertools
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
-from conversion.errors import PackageExistsError
+from conversion.archive import DATASET_FOLDERS
+from conversion.errors import Lens2LogitError
+from conversion.output import staged_output
 from conversion.sample_drone import drone_files
 from conversion.sample_microscopy import MIN_MICROSCOPY_IMAGES, microscopy_files
 
 DEFAULT_FRAMES = 4
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_ROOT = "lens2logit"
+MARKER = ".lens2logit-sample"  # hidden, so archive readers skip it; tells `--overwrite` the folder is ours
+SAMPLE_ENTRIES = {MARKER, f"{ZIP_ROOT}.zip", *DATASET_FOLDERS}
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """What `folder` holds besides a sample archive written here: all of it when it is not one."""
+    entries = sorted(path.name for path in folder.iterdir())
+    if MARKER not in entries:
+        return [str(path.relative_to(folder)) for path in sorted(folder.rglob("*")) if path.is_file()]
+    return [name for name in entries if name not in SAMPLE_ENTRIES]
 
 
 def write_sample(
@@ -24,21 +34,21 @@ def write_sample(
     frames: int = DEFAULT_FRAMES,
     full_size: bool = False,
     frame_format: str = "dng",
+    overwrite: bool = False,
 ) -> Path:
-    """Write the synthetic archive to `out` (a folder; with `as_zip`, a folder holding one zip).
+    """Write the synthetic archive to `out` (a folder; with `as_zip`, a folder holding one zip), atomically.
 
     `images` microscopy images; `frames` drone frames (reduced in size unless `full_size`), stored
-    as `frame_format` (dng or tiff), with the tiles cut from them.
+    as `frame_format` (dng or tiff), with the tiles cut from them. `overwrite` replaces only a
+    folder written by this function (it holds the hidden file `MARKER`).
     """
-    out = Path(out)
-    if out.exists():
-        raise PackageExistsError(f"{out}: already exists; choose a new folder or remove it")
+    if seed < 0:
+        raise Lens2LogitError(f"seed must be 0 or more, got {seed}")
     files = itertools.chain(
         microscopy_files(images, seed, view_dtype), drone_files(frames, seed, view_dtype, full_size, frame_format)
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with staged_output(out, overwrite, foreign_files, "a sample archive written by `lens2logit sample`") as staging:
+        (staging / MARKER).write_text("a synthetic archive written by `lens2logit sample`\n", encoding="utf-8")
         if as_zip:
             with zipfile.ZipFile(staging / f"{ZIP_ROOT}.zip", "w", zipfile.ZIP_DEFLATED) as archive_zip:
                 for relative, data in files:
@@ -51,8 +61,4 @@ def write_sample(
                 path = staging / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+    return Path(out)

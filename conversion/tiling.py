@@ -39,14 +39,13 @@ def _grid(frame: np.ndarray) -> dict[bytes, tuple[int, int]]:
     return {_digest(_cell(frame, (row, col))): (row, col) for row in range(rows) for col in range(cols)}
 
 
-def check_tiling(archive: Archive, progress: bool = True) -> TilingReport:
-    """Compare every tile with the grid cells of its frame, holding one frame in memory at a time.
-
-    Incomplete archives are checked as far as they go; what is missing is listed with the problems.
+def check_tiling(
+    archive: Archive, tiles: drone.DroneIndex, frames: drone.DroneFullIndex, progress: bool = True
+) -> TilingReport:
+    """Compare every tile of `tiles` with the grid cells of its frame in `frames`, holding one frame in
+    memory at a time. Incomplete archives are checked as far as they go (index them with allow_missing).
     """
-    tiles = drone.index_drone(archive, allow_missing=True)
-    frames = drone.index_drone_full(archive, allow_missing=True)
-    report = TilingReport(problems=tiles.skipped + frames.skipped)
+    report = TilingReport()
     tile_files = {condition.name: condition.files for condition in tiles.conditions}
     work = [(condition, frame) for condition in frames.conditions for frame in frames.frames.values()]
     for condition, frame in tqdm(work, desc="check tiling", unit=" frames", disable=None if progress else True):

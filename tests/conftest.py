@@ -1,10 +1,19 @@
 """Session fixtures: synthetic archives (folder, zip, 16-bit views) and their converted packages."""
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the network
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+# Tests write nothing into the user's Hugging Face cache: set before datasets is imported.
+HF_HOME = tempfile.mkdtemp(prefix="lens2logit-tests-hf-home-")
+atexit.register(shutil.rmtree, HF_HOME, ignore_errors=True)
+os.environ["HF_HOME"] = HF_HOME
+os.environ.pop("HF_DATASETS_CACHE", None)
+os.environ.pop("HF_HUB_CACHE", None)
 _connect = socket.socket.connect
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -31,6 +40,7 @@ import pytest  # noqa: E402
 from conversion.convert import convert  # noqa: E402
 from conversion.sample import write_sample  # noqa: E402
 from conversion.sample_drone import drone_files  # noqa: E402
+from conversion.sample_microscopy import microscopy_files  # noqa: E402
 
 SEED = 7
 
@@ -69,15 +79,34 @@ def cache_dir(tmp_path):
     return str(tmp_path / "hf-cache")
 
 
-def write_drone_archive(out, frame_format: str = "dng"):
-    """A drone-only archive of two small frames: quick to copy and break in error tests."""
-    for relative, data in drone_files(2, SEED, "uint8", frame_format=frame_format):
+def write_files(out, files):
+    for relative, data in files:
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return out
 
 
+def write_drone_archive(out, frame_format: str = "dng"):
+    """A drone-only archive of two small frames: quick to copy and break in error tests."""
+    return write_files(out, drone_files(2, SEED, "uint8", frame_format=frame_format))
+
+
 @pytest.fixture(scope="session")
 def drone_archive_dir(tmp_path_factory):
     return write_drone_archive(tmp_path_factory.mktemp("drone") / "lens2logit")
+
+
+@pytest.fixture(scope="session")
+def drone_package(tmp_path_factory, drone_archive_dir):
+    out = tmp_path_factory.mktemp("drone_package") / "lens2logit"
+    convert(drone_archive_dir, out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def microscopy_package(tmp_path_factory):
+    archive = write_files(tmp_path_factory.mktemp("microscopy") / "lens2logit", microscopy_files(45, SEED, "uint8"))
+    out = tmp_path_factory.mktemp("microscopy_package") / "lens2logit"
+    convert(archive, out, progress=False)
+    return out

@@ -17,7 +17,6 @@ from conversion.errors import (
     ArchiveNotFoundError,
     ImageFormatError,
     LabelFileError,
-    PackageExistsError,
     UnsafeArchiveError,
 )
 from conversion.microscopy import index_microscopy
@@ -283,15 +282,3 @@ def test_views_of_mixed_dtypes(archive):
     (folder / f"{bad.stem}.tiff").write_bytes(tiff(np.zeros((256, 256, 3), np.uint16)))
     with pytest.raises(ImageFormatError, match=rf"{bad.stem}\.tiff: view is uint16 but the other views are uint8"):
         convert(archive, archive.parent / "package", progress=False)
-
-
-def test_existing_output_needs_overwrite(archive_dir, tmp_path):
-    out = tmp_path / "package"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
-    with pytest.raises(PackageExistsError, match="package: already exists; pass --overwrite"):
-        convert(archive_dir, out, progress=False)
-    convert(archive_dir, out, overwrite=True, progress=False)
-    assert not (out / "old.txt").exists()
-    assert (out / "README.md").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["package"]

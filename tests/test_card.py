@@ -24,9 +24,8 @@ def test_card_has_the_usage_snippets(package):
     assert all(DEFAULT_HUB_ID in snippet for snippet in snippets(package))
 
 
-@pytest.mark.parametrize("number", range(4))
-def test_snippet_runs_against_the_package(package, tmp_path, number):
-    code = snippets(package)[number].replace(f'"{DEFAULT_HUB_ID}"', repr(str(package)))
+def run_snippet(code: str, package, tmp_path) -> str:
+    code = code.replace(f'"{DEFAULT_HUB_ID}"', repr(str(package)))
     # A subprocess with a timeout: a snippet that leaves a stream early must not hang the tests.
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -34,10 +33,26 @@ def test_snippet_runs_against_the_package(package, tmp_path, number):
         text=True,
         timeout=300,
         cwd=tmp_path,
-        env={"HF_DATASETS_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1", "PATH": ""},
+        env={"HF_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1", "PATH": ""},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip()
+    return result.stdout
+
+
+@pytest.mark.parametrize("number", range(4))
+def test_snippet_runs_against_the_package(package, tmp_path, number):
+    assert run_snippet(snippets(package)[number], package, tmp_path).strip()
+
+
+@pytest.mark.parametrize(("fixture", "config"), [("microscopy_package", "microscopy"), ("drone_package", "drone")])
+def test_snippets_of_a_partial_package_load_only_its_configs(request, tmp_path, fixture, config):
+    package = request.getfixturevalue(fixture)
+    found = snippets(package)
+    assert len(found) == 4
+    loaded = {name for snippet in found for name in re.findall(rf'"{DEFAULT_HUB_ID}", "(\w+)"', snippet)}
+    assert loaded == {config}
+    printed = run_snippet("\n".join(found), package, tmp_path)
+    assert printed.startswith("uint16 (256, 256) ")  # a raw tile, from the first snippet
 
 
 def test_card_yaml_is_valid_and_carries_the_camera(package):

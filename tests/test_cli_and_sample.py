@@ -63,7 +63,8 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 0
     printed = capsys.readouterr()
     assert "microscopy: train 684, test 171 rows" in printed.out
-    assert "microscopy/train: 684 rows, published 14,288" in printed.err
+    assert "compared with the published archive (expected for a sample or a partial archive):" in printed.out
+    assert "  microscopy/train: 684 rows, published 14,288" in printed.out
     assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 1
     assert "already exists; pass --overwrite" in capsys.readouterr().err
     assert (
@@ -79,17 +80,17 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
         )
         == 1
     )
-    capsys.readouterr()
-    assert main(["summary", str(out)]) == 0
+    assert "error: --expect-published: the package differs from the published archive" in capsys.readouterr().err
+    assert main(["summary", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
     summary = capsys.readouterr().out
     assert "microscopy/train: 684 rows of 36 images" in summary
     assert "raw 252; processed 36 in 12 views" in summary
     labels = re.search(r"microscopy/test: .*\n.*\n.*\n  label counts \(images\): +(.*)", summary).group(1)
     assert sum(int(count) for count in re.findall(r"\d+", labels)) == 9
-    assert main(["summary", str(out), "--config", "drone_full"]) == 0
+    assert main(["summary", str(out), "--config", "drone_full", "--cache-dir", str(tmp_path / "cache")]) == 0
     summary = capsys.readouterr().out
     assert "drone_full/train: 21 rows of 3 images\n  frames:             2, 3, 4\n" in summary
-    assert "drone_full/test: 7 rows of 1 images\n  frames:             1\n" in summary
+    assert "drone_full/test: 7 rows of 1 image\n  frames:             1\n" in summary
 
 
 @pytest.mark.parametrize("demosaicing", DEMOSAICING)

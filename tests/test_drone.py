@@ -211,7 +211,7 @@ def test_tiling_check_finds_every_tile_in_its_frame(archive_dir):
     from conversion.tiling import check_tiling
 
     with Archive(archive_dir) as archive:
-        report = check_tiling(archive, progress=False)
+        report = check_tiling(archive, index_drone(archive), index_drone_full(archive), progress=False)
     tiles = archive_tiles(archive_dir)
     assert report.problems == []
     assert report.compared == report.matched == len(tiles) * len(INTENSITIES)

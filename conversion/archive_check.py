@@ -1,0 +1,44 @@
+"""Check an archive without converting it: the layout of every config present, and that drone tiles
+are cut from their full frames."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conversion.archive import Archive
+from conversion.configs import CONFIG_NAMES, config, configs_in, index_config
+from conversion.constants import SPLITS
+from conversion.errors import ArchiveNotFoundError
+from conversion.package_check import is_package
+from conversion.tiling import TilingReport, check_tiling
+
+
+@dataclass
+class ArchiveReport:
+    rows: dict[str, int] = field(default_factory=dict)  # config -> rows its files make
+    tiling: TilingReport | None = None  # None when the archive lacks tiles or frames
+    problems: list[str] = field(default_factory=list)
+
+
+def require_configs(archive: Archive, sources: list[Path]) -> list[str]:
+    """The configs whose folder is in the archive; an error saying what was given when there are none."""
+    names = configs_in(archive)
+    if names:
+        return names
+    shown = ", ".join(map(str, sources))
+    if any(is_package(source) for source in sources):
+        raise ArchiveNotFoundError(f"{shown}: is a converted package, not an archive; pass the archive it came from")
+    folders = ", ".join(f"{config(name).folder}/" for name in CONFIG_NAMES)
+    raise ArchiveNotFoundError(f"{shown}: holds none of the folders a config reads ({folders}); nothing to do")
+
+
+def check_archive(archive: Archive, sources: list[Path], progress: bool = True) -> ArchiveReport:
+    """Index every config present, listing what is missing, then check the tiling if tiles and frames are both there."""
+    report = ArchiveReport()
+    indexes = {name: index_config(archive, name, allow_missing=True) for name in require_configs(archive, sources)}
+    for name, index in indexes.items():
+        report.rows[name] = sum(index.num_rows(split) for split in SPLITS)
+        report.problems += [f"{name}: {problem}" for problem in index.skipped]
+    if "drone" in indexes and "drone_full" in indexes:
+        report.tiling = check_tiling(archive, indexes["drone"], indexes["drone_full"], progress)
+        report.problems += report.tiling.problems
+    return report

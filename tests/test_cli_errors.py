@@ -1,0 +1,203 @@
+"""The error paths a first user hits: one line naming the file and what to do, no traceback, exit 1
+(or 2 for usage errors)."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import write_drone_archive, write_files
+
+from conversion.cli import main
+from conversion.convert import convert
+from conversion.errors import Lens2LogitError
+from conversion.push import push
+from conversion.sample_microscopy import microscopy_files
+
+CLI = [sys.executable, "-m", "conversion.cli"]
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The command in a process of its own: what a user sees, tracebacks included."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str, code: int = 1) -> None:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    for text in expected:
+        assert text in errors[0], result.stderr
+
+
+@pytest.fixture(scope="module")
+def drone_zips(tmp_path_factory, drone_archive_dir) -> Path:
+    """A folder of zips, as `lens2logit download` leaves it: the small drone archive zipped."""
+    folder = tmp_path_factory.mktemp("downloads")
+    shutil.make_archive(str(folder / "drone"), "zip", drone_archive_dir)
+    return folder
+
+
+def _member_data_offset(zip_path: Path, name: str) -> tuple[int, int]:
+    """Where the compressed bytes of `name` start in the zip, and how many there are."""
+    with zipfile.ZipFile(zip_path) as archive_zip:
+        info = archive_zip.getinfo(name)
+    with zip_path.open("rb") as raw:
+        raw.seek(info.header_offset + 26)
+        name_length, extra_length = (int.from_bytes(raw.read(2), "little") for _ in range(2))
+    return info.header_offset + 30 + name_length + extra_length, info.compress_size
+
+
+def test_truncated_zip_in_a_folder_of_zips(drone_zips, tmp_path):
+    folder = shutil.copytree(drone_zips, tmp_path / "downloads")
+    zip_path = folder / "drone.zip"
+    zip_path.write_bytes(zip_path.read_bytes()[: zip_path.stat().st_size // 2])
+    result = run_cli("convert", str(folder), str(tmp_path / "out"), "--no-progress")
+    assert_one_line_error(result, f"{zip_path}: not a readable zip", "download it again")
+    assert not (tmp_path / "out").exists()
+
+
+def test_zip_member_with_a_bad_crc(drone_zips, tmp_path):
+    folder = shutil.copytree(drone_zips, tmp_path / "downloads")
+    zip_path = folder / "drone.zip"
+    member = "drone/masks_full/DJI_0001.png"
+    offset, size = _member_data_offset(zip_path, member)
+    data = bytearray(zip_path.read_bytes())
+    data[offset + size // 2] ^= 0xFF
+    zip_path.write_bytes(bytes(data))
+    result = run_cli("convert", str(folder), str(tmp_path / "out"), "--no-progress")
+    assert_one_line_error(result, f"{zip_path}:{member}: damaged member", "download the zip again")
+
+
+def test_archive_without_a_config_folder(tmp_path):
+    labels = tmp_path / "archive" / "microscopy" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "labels.dat").write_text("Ma190c_lame1_zone1_composite_Mcropped_1 LYT\n")
+    result = run_cli("convert", str(tmp_path / "archive"), str(tmp_path / "out"))
+    assert_one_line_error(result, "holds none of the folders a config reads (microscopy/images/")
+    assert not (tmp_path / "out").exists()
+
+
+def test_package_given_as_an_archive(package, tmp_path):
+    result = run_cli("convert", str(package), str(tmp_path / "out"))
+    assert_one_line_error(result, f"{package}: is a converted package, not an archive")
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+def test_check_reports_a_truncated_shard_and_push_refuses_it(package, tmp_path, capsys):
+    copy = shutil.copytree(package, tmp_path / "package")
+    shard = sorted((copy / "drone" / "train").glob("*.parquet"))[0]
+    shard.write_bytes(shard.read_bytes()[:-100])
+    assert main(["check", str(copy)]) == 1
+    printed = capsys.readouterr()
+    assert f"{shard}: not a readable Parquet file" in printed.err
+    with pytest.raises(Lens2LogitError, match="not pushed") as refused:
+        push(copy, "org/name")
+    assert f"{shard}: not a readable Parquet file" in str(refused.value)
+
+
+def test_check_a_microscopy_only_archive(tmp_path, capsys):
+    archive = write_files(tmp_path / "archive", microscopy_files(45, 1, "uint8"))
+    assert main(["check", str(archive), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "layout: microscopy 855 rows: files checked against the archive layout" in printed
+    assert "tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)" in printed
+    sorted((archive / "microscopy/images/raw_scale050").iterdir())[0].unlink()
+    assert main(["check", str(archive), "--no-progress"]) == 1
+    assert "raw_scale050" in capsys.readouterr().err
+
+
+def test_summary_of_a_missing_path_an_archive_and_a_missing_config(drone_archive_dir, drone_package, tmp_path):
+    assert_one_line_error(run_cli("summary", str(tmp_path / "nothing")), "nothing: no such folder")
+    assert_one_line_error(run_cli("summary", str(drone_archive_dir)), "not a lens2logit package", "convert")
+    result = run_cli("summary", str(drone_package), "--config", "microscopy", "--cache-dir", str(tmp_path / "cache"))
+    assert_one_line_error(result, "has no config 'microscopy'; its configs are drone, drone_full")
+
+
+def test_summary_writes_only_into_its_cache_dir(drone_package, tmp_path):
+    home = tmp_path / "home"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
+    env |= {"HOME": str(home), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    result = run_cli("summary", str(drone_package), "--cache-dir", str(tmp_path / "cache"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "drone/test: 38 rows of 2 images" in result.stdout
+    assert any((tmp_path / "cache").iterdir())
+    assert not home.exists()
+
+
+def test_output_under_a_file(drone_archive_dir, tmp_path):
+    (tmp_path / "file").write_text("mine")
+    result = run_cli("convert", str(drone_archive_dir), str(tmp_path / "file" / "out"))
+    assert_one_line_error(result, f"{tmp_path / 'file'}: File exists")
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_output_folder(drone_archive_dir, tmp_path):
+    parent = tmp_path / "read-only"
+    parent.mkdir(mode=0o555)
+    assert_one_line_error(run_cli("convert", str(drone_archive_dir), str(parent / "out")), "Permission denied")
+
+
+def test_full_disk(tmp_path):
+    """Writes fail as on a full disk (file size limit, EFBIG): the partial output is removed."""
+    archive = write_drone_archive(tmp_path / "archive")
+    limit = 100_000
+
+    def limit_writes():
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run(
+        [*CLI, "convert", str(archive), str(tmp_path / "out"), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit_writes,
+    )
+    assert_one_line_error(result, "File too large")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["archive"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample", "out", "--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+        (["download", "out", "--retries", "-1"], "argument --retries: must be 0 or more, got -1"),
+        (["convert", "a", "out", "--hub-id", 'a"b'], """argument --hub-id: 'a"b' is not a Hub repository id"""),
+        (["convert", "a", "out", "--hub-id", "name"], "argument --hub-id: 'name' is not a Hub repository id ORG/NAME"),
+        (["push", "pkg", "--repo", "a/b/c"], "argument --repo: 'a/b/c' is not a Hub repository id ORG/NAME"),
+    ],
+)
+def test_usage_errors(tmp_path, args, message):
+    result = subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert_one_line_error(result, message, code=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hub_id_is_checked_before_any_work(drone_archive_dir, tmp_path):
+    with pytest.raises(Lens2LogitError, match="is not a Hub repository id"):
+        convert(drone_archive_dir, tmp_path / "out", hub_id='a"b')
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_infos_into_a_missing_folder(tmp_path):
+    result = run_cli("infos", str(tmp_path / "no" / "such" / "x.json"))
+    assert_one_line_error(result, f"{tmp_path / 'no' / 'such'}: no such folder")
+
+
+def test_push_without_network(package, tmp_path):
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_HUB_OFFLINE": "0", "HF_TOKEN": "hf_test"}
+    result = run_cli("push", str(package), "--repo", "org/name", env=env)
+    assert_one_line_error(result, f"not pushed to org/name at http://127.0.0.1:{port}", "Check the network")
