@@ -309,7 +309,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class Stopped(KeyboardInterrupt):
-    """A termination signal, handled like Ctrl-C: partial output is removed on the way out."""
+    """A termination signal, handled like Ctrl-C: staging folders are removed on the way out."""
 
     def __init__(self, signum: int):
         super().__init__(signum)
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt as stop:
         signum = getattr(stop, "signum", signal.SIGINT)
-        print(f"lens2logit: stopped by {signal.Signals(signum).name}; partial output removed", file=sys.stderr)
+        print(f"lens2logit: stopped by {signal.Signals(signum).name}", file=sys.stderr)
         return 128 + signum
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -8,6 +8,7 @@ the next run to the same `out`.
 """
 
 import errno
+import glob
 import logging
 import os
 import re
@@ -33,7 +34,7 @@ def _sibling(out: Path, kind: str) -> Path:
 def _leftovers(out: Path) -> list[tuple[Path, str]]:
     """Staging and replaced folders of runs writing `out`, with their writer's pid."""
     found = []
-    for path in sorted(out.parent.glob(f".{out.name}.*-*")):
+    for path in sorted(out.parent.glob(f".{glob.escape(out.name)}.*-*")):
         match = _LEFTOVER.fullmatch(path.name)
         if match and match["name"] == out.name and path.is_dir():
             found.append((path, match["pid"]))

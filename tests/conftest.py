@@ -55,11 +55,16 @@ def archive_zip_dir(tmp_path_factory):
     return write_sample(tmp_path_factory.mktemp("archive_zip") / "download", seed=SEED, as_zip=True)
 
 
+def converted(tmp_path_factory, name: str, archive):
+    """The package of `archive`, in a session folder `name`."""
+    out = tmp_path_factory.mktemp(name) / "lens2logit"
+    convert(archive, out, progress=False)
+    return out
+
+
 @pytest.fixture(scope="session")
 def package(tmp_path_factory, archive_dir):
-    out = tmp_path_factory.mktemp("package") / "lens2logit"
-    convert(archive_dir, out, progress=False)
-    return out
+    return converted(tmp_path_factory, "package", archive_dir)
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +74,7 @@ def archive16_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def package16(tmp_path_factory, archive16_dir):
-    out = tmp_path_factory.mktemp("package16") / "lens2logit"
-    convert(archive16_dir, out, progress=False)
-    return out
+    return converted(tmp_path_factory, "package16", archive16_dir)
 
 
 @pytest.fixture
@@ -99,14 +102,10 @@ def drone_archive_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def drone_package(tmp_path_factory, drone_archive_dir):
-    out = tmp_path_factory.mktemp("drone_package") / "lens2logit"
-    convert(drone_archive_dir, out, progress=False)
-    return out
+    return converted(tmp_path_factory, "drone_package", drone_archive_dir)
 
 
 @pytest.fixture(scope="session")
 def microscopy_package(tmp_path_factory):
     archive = write_files(tmp_path_factory.mktemp("microscopy") / "lens2logit", microscopy_files(45, SEED, "uint8"))
-    out = tmp_path_factory.mktemp("microscopy_package") / "lens2logit"
-    convert(archive, out, progress=False)
-    return out
+    return converted(tmp_path_factory, "microscopy_package", archive)
