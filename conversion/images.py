@@ -35,9 +35,26 @@ def decode_tiff(data: bytes, where: str) -> np.ndarray:
         raise ImageFormatError(f"{where}: cannot read as TIFF: {exc}") from exc
 
 
+def _integral_uint16(array: np.ndarray, where: str) -> np.ndarray:
+    """A float mosaic holding integral DN values (as the authors' tile writer stores them) as uint16,
+    bit-exact; an error naming the first value that is not an integer in [0, 65535]."""
+    if array.dtype.kind != "f":
+        return array
+    exact = np.isfinite(array) & (array >= 0) & (array <= np.iinfo(np.uint16).max) & (np.floor(array) == array)
+    if not exact.all():
+        position = tuple(int(i) for i in np.argwhere(~exact)[0])
+        raise ImageFormatError(
+            f"{where}: {array.dtype.name} mosaic holds {float(array[position])} at (row, column) {position}; "
+            "raw values must be integers in [0, 65535]: store the mosaic as uint16"
+        )
+    return array.astype(np.uint16)
+
+
 def decode_raw(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
-    """A raw Bayer mosaic: single-channel uint16 of `shape`, values exactly as stored."""
-    return _check(decode_tiff(data, where), shape, ("uint16",), where)
+    """A raw Bayer mosaic: single-channel uint16 of `shape`, values exactly as stored (float TIFFs
+    of integral values, as the authors' code writes tiles, are read as uint16)."""
+    mosaic = _check(decode_tiff(data, where), shape, ("uint16", "float32", "float64"), where)
+    return _integral_uint16(mosaic, where)
 
 
 def decode_dng(data: bytes, where: str) -> np.ndarray:
@@ -55,13 +72,13 @@ def decode_dng(data: bytes, where: str) -> np.ndarray:
 
 
 def decode_frame(data: bytes, suffix: str, where: str) -> np.ndarray:
-    """A full raw frame (TIFF or DNG by `suffix`): single-channel uint16 of any size."""
+    """A full raw frame (TIFF or DNG by `suffix`): single-channel uint16 (or integral float) of any size."""
     frame = decode_dng(data, where) if suffix.lower() == ".dng" else decode_tiff(data, where)
-    if frame.ndim != 2 or frame.dtype != np.uint16:
+    if frame.ndim != 2 or frame.dtype.name not in ("uint16", "float32", "float64"):
         raise ImageFormatError(
             f"{where}: expected a single-channel uint16 mosaic, found {frame.dtype.name} of shape {frame.shape}"
         )
-    return frame
+    return _integral_uint16(frame, where)
 
 
 def decode_mask(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:

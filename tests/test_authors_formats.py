@@ -1,0 +1,91 @@
+"""Files as the authors' own code writes them: float32 (mode F) tiles holding integral DN values,
+float TIFF frames, 1-bit, 0/255 and 0/1 masks. All convert to the same rows, bit for bit."""
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import tifffile
+from conftest import write_drone_archive
+from PIL import Image
+
+from conversion.archive import Archive
+from conversion.drone import index_drone, index_drone_full
+from conversion.errors import ImageFormatError
+
+TILES = Path("drone/images_tiles_256")
+TILE_MASKS = Path("drone/masks_tiles_256")
+
+
+def all_rows(source: Path, index=index_drone) -> pa.Table:
+    """Every row the converter writes for the config, both splits, as one table."""
+    with Archive(source) as opened:
+        checked = index(opened)
+        tables = [table for split in ("train", "test") for _, _, table in checked.tables(opened, split)]
+    return pa.concat_tables(tables)
+
+
+@pytest.fixture(scope="module")
+def expected_tiles(drone_archive_dir) -> pa.Table:
+    return all_rows(drone_archive_dir)
+
+
+@pytest.fixture
+def archive(drone_archive_dir, tmp_path) -> Path:
+    return shutil.copytree(drone_archive_dir, tmp_path / "archive")
+
+
+def raw_tiles(archive: Path) -> list[Path]:
+    return sorted(archive.glob(f"{TILES}/raw_scale*/*.tif"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_tiles_convert_bit_exactly(archive, expected_tiles, dtype):
+    for path in raw_tiles(archive):
+        values = tifffile.imread(path)
+        if dtype == np.float32:  # exactly as the authors' code saves a tile: PIL mode F
+            Image.fromarray(values.astype(np.float32)).save(path)
+            with Image.open(path) as written:
+                assert written.mode == "F"
+        else:
+            tifffile.imwrite(path, values.astype(np.float64))
+    assert all_rows(archive).equals(expected_tiles)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(12.5, "12.5"), (-16.0, "-16.0"), (65536.0, "65536.0"), (np.nan, "nan")],
+)
+def test_float_tile_with_a_value_no_uint16_can_hold(archive, value, shown):
+    path = raw_tiles(archive)[3]
+    values = tifffile.imread(path).astype(np.float32)
+    values[5, 7] = value
+    tifffile.imwrite(path, values)
+    message = f"{path}: float32 mosaic holds {shown} at (row, column) (5, 7)"
+    with pytest.raises(ImageFormatError, match=re.escape(message)):
+        all_rows(archive)
+
+
+def test_float_tiff_frames_convert_bit_exactly(tmp_path):
+    archive = write_drone_archive(tmp_path / "archive", frame_format="tiff")
+    expected = all_rows(archive, index_drone_full)
+    for path in sorted(archive.glob("drone/images_full/*/*.tif*")):
+        tifffile.imwrite(path, tifffile.imread(path).astype(np.float32))
+    assert all_rows(archive, index_drone_full).equals(expected)
+
+
+@pytest.mark.parametrize("kind", ["1-bit", "0/1"])
+def test_mask_kinds_read_the_same(archive, expected_tiles, kind):
+    masks = sorted((archive / TILE_MASKS).iterdir())
+    for path in masks:
+        with Image.open(path) as source:
+            assert source.mode == "L"  # the sample writes 8-bit 0/255
+            car = np.asarray(source) != 0
+        image = Image.fromarray(car) if kind == "1-bit" else Image.fromarray(car.astype(np.uint8))
+        image.save(path)
+        with Image.open(path) as written:
+            assert written.mode == ("1" if kind == "1-bit" else "L")
+    assert all_rows(archive).equals(expected_tiles)
