@@ -70,8 +70,8 @@ class Archive:
             archive_zip.close()
 
     def paths(self, folder: str) -> list[str]:
-        """Sorted relative paths of the files under `folder`."""
-        prefix = folder.rstrip("/") + "/"
+        """Sorted relative paths of the files under `folder` (all files for "")."""
+        prefix = folder.rstrip("/") + "/" if folder else ""
         return sorted(path for path in self._files if path.startswith(prefix))
 
     def has_folder(self, folder: str) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conversion.archive import Archive
-from conversion.configs import CONFIG_NAMES, config, configs_in, index_config
+from conversion.configs import CONFIG_NAMES, config, configs_in, index_config, unread
 from conversion.constants import SPLITS
 from conversion.errors import ArchiveNotFoundError
 from conversion.package_check import is_package
@@ -16,6 +16,7 @@ from conversion.tiling import TilingReport, check_tiling
 class ArchiveReport:
     rows: dict[str, int] = field(default_factory=dict)  # config -> rows its files make
     tiling: TilingReport | None = None  # None when the archive lacks tiles or frames
+    unread: list[str] = field(default_factory=list)  # folders and files of the archive no config reads
     problems: list[str] = field(default_factory=list)
 
 
@@ -33,7 +34,7 @@ def require_configs(archive: Archive, sources: list[Path]) -> list[str]:
 
 def check_archive(archive: Archive, sources: list[Path], progress: bool = True) -> ArchiveReport:
     """Index every config present, listing what is missing, then check the tiling if tiles and frames are both there."""
-    report = ArchiveReport()
+    report = ArchiveReport(unread=unread(archive))
     indexes = {name: index_config(archive, name, allow_missing=True) for name in require_configs(archive, sources)}
     for name, index in indexes.items():
         report.rows[name] = sum(index.num_rows(split) for split in SPLITS)

@@ -56,6 +56,8 @@ COLUMNS = {
         "image_id": "tile name `NN_IIIII`: frame NN, kept tile IIIII",
         "frame_id": "the full frame NN the tile was cut from",
         "split": _SPLIT,
+        "authors_split": "`train` or `validation`: the authors' random tile split, to reproduce their numbers "
+        "(tiles of one frame on both sides)",
         "intensity": _INTENSITY,
         "view": _VIEW,
         "raw": f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256, 12-bit values "
@@ -158,9 +160,10 @@ Processed views are stored as {_view_storage(index.view_dtype)}.
 {_columns("microscopy")}
 
 ### Splits
-Stratified by label, 80 % train / 20 % test, over images sorted by `image_id`
-(`StratifiedShuffleSplit(train_size=0.8, random_state=1)`, the authors' protocol).
-All rows of one image are in the same split.
+Exactly the authors' split: the images they keep (not `authors_excluded`), in label-file order,
+split by `StratifiedShuffleSplit(n_splits=1, train_size=0.8, random_state=1)`; their 20 % part is
+`test`. The images they exclude are all in `train`, flagged. All rows of one image are in the
+same split.
 
 {labels}
 """
@@ -172,6 +175,11 @@ def _frames(frames: list[int]) -> str:
 
 def _spread(values: list[float]) -> str:
     return f"{min(values):.3f} / {np.mean(values):.3f} / {max(values):.3f}" if values else "-"
+
+
+def _authors_split_counts(index: DroneIndex) -> str:
+    counts = Counter(tile.authors_split for tile in index.tiles.values())
+    return ", ".join(f"{counts[name]} {name}" for name in ("train", "validation"))
 
 
 def _drone_section(info: datasets.DatasetInfo, index: DroneIndex) -> str:
@@ -203,6 +211,10 @@ By frame: all tiles of one full frame are on the same side, because tiles of one
 correlated (the authors' random tile split lets frames leak). Frames are put in a random order
 (numpy `default_rng(1)`); the test split is the first frames of that order whose tiles come closest
 to 20 % of all tiles. Test frames: {_frames(index.frames("test"))}.
+
+The authors' own split is in `authors_split`: `np.random.seed(1)`, `np.random.permutation(n)` over
+the n tiles in sorted id order, the first `int(0.8 * n)` in `train`, the rest in `validation`
+({_authors_split_counts(index)}).
 """
 
 
@@ -338,7 +350,7 @@ DuckDB >= 2.0 (tested: 2.0.1).
 """
 
 
-def _limitations_section(indexes: dict[str, ConfigIndex]) -> str:
+def _limitations_section(indexes: dict[str, ConfigIndex], unread: list[str]) -> str:
     lines = [
         "- The six lower intensities were generated from the full-intensity capture with JetRaw Data "
         "Suite (the authors' description), not captured again.",
@@ -356,8 +368,12 @@ def _limitations_section(indexes: dict[str, ConfigIndex]) -> str:
     if "drone" in indexes:
         lines.append(
             "- The drone split is by frame, unlike the authors' random split of tiles (seed 1), which puts "
-            "tiles of the same frame on both sides; results are not directly comparable."
+            "tiles of the same frame on both sides; results are not directly comparable. Their split is in "
+            "`authors_split`."
         )
+    if unread:
+        shown = ", ".join(f"`{part}`" for part in unread)
+        lines.append(f"- Not converted: {shown} (in the archive, but read by no config).")
     return "## Known limitations\n\n" + "\n".join(lines) + "\n"
 
 
@@ -371,6 +387,7 @@ def card_text(
     indexes: dict[str, ConfigIndex],
     hub_id: str = DEFAULT_HUB_ID,
     figures: list[str] = (),
+    unread: list[str] = (),
 ) -> str:
     sections = "\n".join(_SECTIONS[name](infos[name], index) for name, index in indexes.items())
     return f"""---
@@ -398,7 +415,7 @@ condition; `view` says which.
 {sections}
 {_camera_section()}
 {_usage_section(hub_id, list(indexes))}
-{_limitations_section(indexes)}
+{_limitations_section(indexes, unread)}
 ## License
 
 [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/): copy, redistribute, remix and
@@ -417,5 +434,6 @@ def write_card(
     indexes: dict[str, ConfigIndex],
     hub_id: str = DEFAULT_HUB_ID,
     figures: list[str] = (),
+    unread: list[str] = (),
 ) -> None:
-    (out / "README.md").write_text(card_text(infos, indexes, hub_id, figures), encoding="utf-8")
+    (out / "README.md").write_text(card_text(infos, indexes, hub_id, figures, unread), encoding="utf-8")

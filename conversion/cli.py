@@ -58,6 +58,8 @@ def _convert(args: argparse.Namespace) -> int:
         print(f"allowed (--allow-missing): {problem}", file=sys.stderr)
     for name in report.absent:
         print(f"not converted: config {name} (its folder is not in the archive)", file=sys.stderr)
+    for part in report.unread:
+        print(f"not converted: {part} (no config reads it)", file=sys.stderr)
     for name, info in report.infos.items():
         counts = ", ".join(f"{split} {info.splits[split].num_examples:,}" for split in SPLITS)
         print(f"{name}: {counts} rows; {info.download_size / 2**20:.1f} MiB of Parquet")
@@ -110,6 +112,8 @@ def _check(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     rows = ", ".join(f"{name} {count:,} rows" for name, count in report.rows.items())
     print(f"layout: {rows}: files checked against the archive layout")
+    for part in report.unread:
+        print(f"not checked: {part} (no config reads it)")
     tiling = report.tiling
     if tiling is None:
         print("tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)")

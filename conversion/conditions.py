@@ -21,7 +21,7 @@ from conversion.constants import (
     TILE_SHAPE,
 )
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
-from conversion.layout import canonical_view, intensity_folder, parse_intensity_folder
+from conversion.layout import canonical_view, intensity_folder, is_intensity_folder, parse_intensity_folder
 
 PROCESSED = "processed_views"
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -69,6 +69,11 @@ def files_by_stem(archive: Archive, folder: str, suffixes: tuple[str, ...]) -> d
     return files
 
 
+def is_condition_folder(name: str, with_views: bool = True) -> bool:
+    """Whether a folder under a config's root holds a condition: `raw_scaleXXX/` or `processed_views/`."""
+    return is_intensity_folder(name) or (with_views and name.lower() == PROCESSED)
+
+
 def scan_conditions(
     archive: Archive, root: str, raw_suffixes: tuple[str, ...], with_views: bool = True
 ) -> dict[str, Condition]:
@@ -79,10 +84,12 @@ def scan_conditions(
     for path in archive.paths(root):
         where = archive.where(path)
         parts = path.split("/")[depth:]
-        if len(parts) == 2:
+        if len(parts) > 1 and not is_condition_folder(parts[0], with_views):
+            continue  # a folder no config reads (e.g. the authors' rgb_scaleXXX/): see `unread`
+        if len(parts) == 2 and is_intensity_folder(parts[0]):
             intensity = parse_intensity_folder(parts[0], where)
             name, view, suffixes = intensity_folder(intensity), RAW_VIEW, raw_suffixes
-        elif with_views and len(parts) == 3 and parts[0].lower() == PROCESSED:
+        elif len(parts) == 3 and parts[0].lower() == PROCESSED:
             intensity, view, suffixes = FULL_INTENSITY, canonical_view(parts[1], where), VIEW_SUFFIXES
             name = view
         else:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Protocol
 
 import datasets
@@ -49,6 +50,7 @@ class Config:
     index: Callable[[Archive, bool], ConfigIndex]
     features: Callable[[str], datasets.Features]  # of the processed views' dtype
     has_views: bool  # processed views under `folder`, whose dtype is read from the archive
+    companion: str  # the folder of the labels or masks that go with `folder`
 
     @property
     def dataset(self) -> str:
@@ -57,9 +59,11 @@ class Config:
 
 
 CONFIGS = {
-    "microscopy": Config(microscopy.IMAGES, microscopy.index_microscopy, microscopy_features, True),
-    "drone": Config(drone.TILES, drone.index_drone, drone_features, True),
-    "drone_full": Config(drone.FRAMES, drone.index_drone_full, lambda _: drone_full_features(), False),
+    "microscopy": Config(microscopy.IMAGES, microscopy.index_microscopy, microscopy_features, True, microscopy.LABELS),
+    "drone": Config(drone.TILES, drone.index_drone, drone_features, True, drone.TILE_MASKS),
+    "drone_full": Config(
+        drone.FRAMES, drone.index_drone_full, lambda _: drone_full_features(), False, drone.FRAME_MASKS
+    ),
 }
 CONFIG_NAMES = tuple(CONFIGS)
 
@@ -87,3 +91,33 @@ def detect_view_dtype(archive: Archive, name: str) -> str:
     """The processed views' dtype of config `name` (uint8 for configs without views)."""
     spec = config(name)
     return conditions.detect_view_dtype(archive, spec.folder) if spec.has_views else "uint8"
+
+
+def _known_folders() -> set[str]:
+    """Every folder a config reads, and the folders above them."""
+    folders = [PurePosixPath(folder) for spec in CONFIGS.values() for folder in (spec.folder, spec.companion)]
+    return {str(parent) for folder in folders for parent in (folder, *folder.parents) if str(parent) != "."}
+
+
+def _unread_part(path: str) -> str | None:
+    """The folder (or file) holding `path` that no config reads; None when a config reads `path`
+    (or reports it as misplaced: a stray file among the images or masks is an error)."""
+    parts = path.split("/")
+    for spec in CONFIGS.values():
+        root = spec.folder.split("/")
+        if parts[: len(root)] == root:
+            head = parts[len(root)]
+            if len(parts) == len(root) + 1 or conditions.is_condition_folder(head, spec.has_views):
+                return None
+            return "/".join([*root, head]) + "/"
+        if path.startswith(spec.companion + "/"):
+            return None
+    known = _known_folders()
+    depth = next(depth for depth in range(1, len(parts) + 1) if "/".join(parts[:depth]) not in known)
+    return "/".join(parts[:depth]) + ("/" if depth < len(parts) else "")
+
+
+def unread(archive: Archive) -> list[str]:
+    """The folders and files of the archive that no config reads (e.g. the authors' `rgb_scaleXXX/`
+    or a `classification/` folder), each named once, sorted."""
+    return sorted({part for path in archive.paths("") if (part := _unread_part(path)) is not None})

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from conversion.archive import Archive, as_sources
 from conversion.archive_check import require_configs
 from conversion.card import DEFAULT_HUB_ID, check_hub_id, write_card
-from conversion.configs import CONFIG_NAMES, ConfigIndex, index_config
+from conversion.configs import CONFIG_NAMES, ConfigIndex, index_config, unread
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
 from conversion.errors import Lens2LogitError
 from conversion.figures import write_figures
@@ -34,6 +34,7 @@ class ConversionReport:
     infos: dict[str, datasets.DatasetInfo]
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     absent: list[str] = field(default_factory=list)  # configs whose folder is not in the archive
+    unread: list[str] = field(default_factory=list)  # folders and files of the archive no config reads
 
 
 def write_infos(path: Path, infos: dict[str, datasets.DatasetInfo]) -> None:
@@ -117,9 +118,10 @@ def convert(
     ):
         names = require_configs(archive, sources)
         indexes = {name: index_config(archive, name, allow_missing) for name in names}
+        not_read = unread(archive)
         infos = {name: _write_config(archive, index, staging, progress) for name, index in indexes.items()}
         figures = write_figures(archive, indexes, staging / ASSETS)
         write_infos(staging / INFOS_FILE, infos)
-        write_card(staging, infos, indexes, hub_id, figures)
+        write_card(staging, infos, indexes, hub_id, figures, not_read)
     skipped = [f"{name}: {problem}" for name, index in indexes.items() for problem in index.skipped]
-    return ConversionReport(infos, skipped, [name for name in CONFIG_NAMES if name not in indexes])
+    return ConversionReport(infos, skipped, [name for name in CONFIG_NAMES if name not in indexes], not_read)

@@ -30,7 +30,7 @@ from conversion.conditions import (
 from conversion.constants import TILE_SHAPE
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
 from conversion.features import drone_features, drone_full_features
-from conversion.splits import frame_split
+from conversion.splits import authors_tile_split, frame_split
 
 TILES = "drone/images_tiles_256"
 TILE_MASKS = "drone/masks_tiles_256"
@@ -48,6 +48,7 @@ class DroneTile:
     image_id: str  # `NN_IIIII`: frame NN, kept tile IIIII
     frame_id: int
     split: str
+    authors_split: str  # `train` or `validation`: the authors' random tile split
     mask: bytes  # 1-bit PNG
     car_fraction: float
 
@@ -78,6 +79,7 @@ class DroneIndex(TileRows):
             "image_id": image_ids,
             "frame_id": [tile.frame_id for tile in tiles],
             "split": [tile.split for tile in tiles],
+            "authors_split": [tile.authors_split for tile in tiles],
             "mask": arrow.image_column([tile.mask for tile in tiles]),
             "car_fraction": [tile.car_fraction for tile in tiles],
         }
@@ -197,12 +199,18 @@ def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
     masks = files_by_stem(archive, TILE_MASKS, MASK_SUFFIXES)
     image_ids = _paired(archive, reference, masks, problems)
     splits = _tile_split(archive, reference)
+    authors_splits = authors_tile_split(list(reference))
     tiles = {}
     for image_id in image_ids:
         frame_id = _tile_frame(image_id, archive.where(reference[image_id]))
         mask = images.decode_mask(archive.read_bytes(masks[image_id]), TILE_SHAPE, archive.where(masks[image_id]))
         tiles[image_id] = DroneTile(
-            image_id, frame_id, splits[frame_id], images.encode_mask(mask), float(np.float32(mask.mean()))
+            image_id,
+            frame_id,
+            splits[frame_id],
+            authors_splits[image_id],
+            images.encode_mask(mask),
+            float(np.float32(mask.mean())),
         )
     ordered = keep_images(conditions, set(image_ids))
     return DroneIndex(tiles, ordered, view_dtype(archive, ordered), problems.found)

@@ -41,6 +41,7 @@ def drone_features(view_dtype: str = "uint8") -> datasets.Features:
             "image_id": datasets.Value("string"),
             "frame_id": datasets.Value("int32"),
             "split": datasets.Value("string"),
+            "authors_split": datasets.Value("string"),
             "intensity": datasets.Value("float32"),
             "view": datasets.ClassLabel(names=list(VIEW_NAMES)),
             "raw": datasets.Array2D(TILE_SHAPE, "uint16"),

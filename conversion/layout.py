@@ -14,6 +14,11 @@ def intensity_folder(intensity: float) -> str:
     return f"raw_scale{round(100 * intensity):03d}"
 
 
+def is_intensity_folder(name: str) -> bool:
+    """Whether `name` is spelled as an intensity folder (`raw_scaleXXX`), whatever its number."""
+    return _INTENSITY_FOLDER.fullmatch(name) is not None
+
+
 def parse_intensity_folder(name: str, where: str) -> float:
     """The intensity of a `raw_scaleXXX` folder; `raw_scale0075` is read as 0.75."""
     match = _INTENSITY_FOLDER.fullmatch(name)

@@ -99,6 +99,14 @@ def _reconcile_labels(
     return sorted(reference.files.keys() & labels.keys())
 
 
+def _authors_excluded(labels: dict[str, Label]) -> set[str]:
+    """The images the authors' loader drops: the invalid file, and those of a code with fewer than
+    AUTHORS_MIN_CLASS_SIZE lines in the whole label file."""
+    lines_per_code = Counter(label.code for label in labels.values())
+    rare = {name for name, label in labels.items() if lines_per_code[label.code] < AUTHORS_MIN_CLASS_SIZE}
+    return rare | (set(AUTHORS_EXCLUDED_IMAGES) & labels.keys())
+
+
 def _slide_zone(image_id: str, where: str) -> tuple[int, int]:
     match = _SLIDE_ZONE.search(image_id)
     if match is None:
@@ -117,12 +125,13 @@ def index_microscopy(archive: Archive, allow_missing: bool = False) -> Microscop
     reference = conditions[REFERENCE]
     image_ids = _reconcile_labels(archive, reference, labels, problems)
     ordered = keep_images(conditions, set(image_ids))
-    codes = {image_id: labels[image_id].code for image_id in image_ids}
-    splits = stratified_split(codes)
-    class_sizes = Counter(codes.values())
+    codes = {name: label.code for name, label in labels.items() if name in reference.files}  # label-file order
+    excluded = _authors_excluded(labels)
+    splits = stratified_split(codes, excluded)
     index_images = {}
     for image_id in image_ids:
         slide, zone = _slide_zone(image_id, archive.where(reference.files[image_id]))
-        excluded = image_id in AUTHORS_EXCLUDED_IMAGES or class_sizes[codes[image_id]] < AUTHORS_MIN_CLASS_SIZE
-        index_images[image_id] = MicroscopyImage(image_id, slide, zone, codes[image_id], splits[image_id], excluded)
+        index_images[image_id] = MicroscopyImage(
+            image_id, slide, zone, codes[image_id], splits[image_id], image_id in excluded
+        )
     return MicroscopyIndex(index_images, ordered, view_dtype(archive, ordered), problems.found)

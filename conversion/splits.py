@@ -7,20 +7,21 @@ from conversion.constants import SPLIT_SEED, TRAIN_FRACTION
 from conversion.errors import ArchiveLayoutError
 
 
-def stratified_split(labels: dict[str, str]) -> dict[str, str]:
-    """The authors' protocol: images sorted by id, StratifiedShuffleSplit(train_size=0.8, random_state=1)."""
-    image_ids = sorted(labels)
-    classes = [labels[image_id] for image_id in image_ids]
+def stratified_split(codes: dict[str, str], excluded: set[str]) -> dict[str, str]:
+    """The authors' protocol, exactly: the images they keep (not in `excluded`), in label-file order
+    (the order of `codes`), split by StratifiedShuffleSplit(n_splits=1, train_size=0.8,
+    random_state=1); their 20 % part is `test`. The images they exclude go to `train`."""
+    kept = [image_id for image_id in codes if image_id not in excluded]
     splitter = StratifiedShuffleSplit(n_splits=1, train_size=TRAIN_FRACTION, random_state=SPLIT_SEED)
     try:
-        train, test = next(splitter.split(np.zeros(len(image_ids)), classes))
+        _, test = next(splitter.split(np.zeros(len(kept)), [codes[image_id] for image_id in kept]))
     except ValueError as exc:
         raise ArchiveLayoutError(
-            f"cannot split {len(image_ids)} labelled images stratified 80/20: {exc} "
+            f"cannot split the {len(kept)} images the authors keep stratified 80/20: {exc} "
             "(every class needs 2 images, and the test part at least one image per class)"
         ) from exc
-    split = {image_ids[i]: "train" for i in train}
-    split.update({image_ids[i]: "test" for i in test})
+    split = dict.fromkeys(codes, "train")
+    split.update({kept[i]: "test" for i in test})
     return split
 
 
@@ -35,3 +36,13 @@ def frame_split(tiles_per_frame: dict[int, int]) -> dict[int, str]:
     test_tiles = np.cumsum([tiles_per_frame[frame] for frame in order[:-1]])
     test = set(order[: 1 + int(np.argmin(np.abs(test_tiles - target)))])
     return {frame: "test" if frame in test else "train" for frame in frames}
+
+
+def authors_tile_split(image_ids: list[str]) -> dict[str, str]:
+    """The authors' random tile split (their segmentation runs): `np.random.seed(1)`, then
+    `np.random.permutation(n)` over the tiles in sorted id order; the first `int(0.8 * n)` are
+    `train`, the rest `validation`. Tiles of one frame land on both sides."""
+    ordered = sorted(image_ids)
+    permutation = np.random.RandomState(SPLIT_SEED).permutation(len(ordered))
+    cut = int(len(ordered) * TRAIN_FRACTION)
+    return {ordered[i]: "train" if position < cut else "validation" for position, i in enumerate(permutation)}

@@ -256,11 +256,11 @@ def tiff(array: np.ndarray) -> bytes:
     [
         (
             tiff(np.zeros((128, 256), np.uint16)),
-            r"expected uint16 of shape \(256, 256\), found uint16 of shape \(128, 256\)",
+            r"expected uint16/float32/float64 of shape \(256, 256\), found uint16 of shape \(128, 256\)",
         ),
         (
             tiff(np.zeros((256, 256), np.uint8)),
-            r"expected uint16 of shape \(256, 256\), found uint8",
+            r"expected uint16/float32/float64 of shape \(256, 256\), found uint8",
         ),
         (b"not a tiff at all", "cannot read as TIFF"),
     ],

@@ -1,5 +1,6 @@
 """Files as the authors' own code writes them: float32 (mode F) tiles holding integral DN values,
-float TIFF frames, 1-bit, 0/255 and 0/1 masks. All convert to the same rows, bit for bit."""
+float TIFF frames, 1-bit, 0/255 and 0/1 masks, all converting to the same rows, bit for bit; and
+folders their code reads or writes that no config reads (`rgb_scaleXXX/`, `classification/`)."""
 
 import re
 import shutil
@@ -13,8 +14,9 @@ from conftest import write_drone_archive
 from PIL import Image
 
 from conversion.archive import Archive
+from conversion.cli import main
 from conversion.drone import index_drone, index_drone_full
-from conversion.errors import ImageFormatError
+from conversion.errors import ArchiveLayoutError, ImageFormatError
 
 TILES = Path("drone/images_tiles_256")
 TILE_MASKS = Path("drone/masks_tiles_256")
@@ -89,3 +91,34 @@ def test_mask_kinds_read_the_same(archive, expected_tiles, kind):
         with Image.open(path) as written:
             assert written.mode == ("1" if kind == "1-bit" else "L")
     assert all_rows(archive).equals(expected_tiles)
+
+
+def test_folders_no_config_reads_are_listed_not_fatal(archive, drone_package, tmp_path, capsys):
+    """The authors' `rgb_scaleXXX/` and `classification/` folders, and a stray top-level file."""
+    rgb = archive / TILES / "rgb_scale100"
+    rgb.mkdir()
+    shutil.copy(raw_tiles(archive)[0], rgb / "01_00000.tif")
+    (archive / "drone" / "classification").mkdir()
+    (archive / "drone" / "classification" / "dataset_tiles_256_72_0.01.csv").write_text(",file name,label\n")
+    (archive / "README.txt").write_text("notes")
+    unread = ["README.txt", "drone/classification/", "drone/images_tiles_256/rgb_scale100/"]
+    out = tmp_path / "package"
+    assert main(["convert", str(archive), str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    for part in unread:
+        assert f"not converted: {part} (no config reads it)" in printed.err
+    card = (out / "README.md").read_text()
+    assert "- Not converted: " + ", ".join(f"`{part}`" for part in unread) in card
+    shards = sorted(path.relative_to(out) for path in out.rglob("*.parquet"))
+    assert shards == sorted(path.relative_to(drone_package) for path in drone_package.rglob("*.parquet"))
+    for shard in shards:
+        assert (out / shard).read_bytes() == (drone_package / shard).read_bytes(), shard
+    assert main(["check", str(archive), "--no-progress"]) == 0
+    assert "not checked: drone/classification/ (no config reads it)" in capsys.readouterr().out
+
+
+def test_an_unknown_pipeline_folder_stays_an_error(archive):
+    views = archive / TILES / "processed_views"
+    sorted(views.iterdir())[0].rename(views / "pipeline_A")
+    with pytest.raises(ArchiveLayoutError, match="cannot tell which pipeline folder 'pipeline_A' holds"):
+        all_rows(archive)

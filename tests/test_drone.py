@@ -15,7 +15,7 @@ from conversion.archive import Archive
 from conversion.constants import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
 from conversion.drone import index_drone, index_drone_full
 from conversion.sample import DEFAULT_FRAMES
-from conversion.splits import frame_split
+from conversion.splits import authors_tile_split, frame_split
 from lens2logit import Lens2Logit
 
 CONDITIONS = len(INTENSITIES) + len(PROCESSED_VIEWS)
@@ -258,3 +258,34 @@ def test_tiff_full_frames(tmp_path):
         raw = decode_png(row["raw"]["bytes"])
         np.testing.assert_array_equal(raw, source_frame(archive, row["image_id"], row["intensity"]))
     assert any(row["intensity"] == FULL_INTENSITY for table in tables for row in table.to_pylist())
+
+
+def authors_validation_tiles(tile_ids: list[str]) -> set[str]:
+    """The authors' segmentation split, written from their steps: seed numpy's global generator with 1,
+    permute the tiles listed in sorted order, the first int(0.8 n) train, the rest validation."""
+    listing = sorted(tile_ids)
+    # numpy's legacy global generator, exactly as the authors' code uses it
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(1)  # noqa: NPY002
+    permutation = np.random.permutation(len(listing))  # noqa: NPY002
+    np.random.set_state(state)  # noqa: NPY002
+    return {listing[i] for i in permutation[int(0.8 * len(listing)) :]}
+
+
+def test_authors_split_of_548_tiles():
+    tile_ids = [f"{frame:02d}_{tile:05d}" for frame in range(12) for tile in range(46)][:548]
+    split = authors_tile_split(list(reversed(tile_ids)))
+    assert Counter(split.values()) == {"train": 438, "validation": 110}
+    assert {tile for tile, side in split.items() if side == "validation"} == authors_validation_tiles(tile_ids)
+
+
+def test_authors_split_column(package, archive_dir):
+    tiles = archive_tiles(archive_dir)
+    expected = authors_validation_tiles(list(tiles))
+    seen = {}
+    for dataset in datasets.load_dataset(str(package), "drone").values():
+        for image_id, side in zip(dataset["image_id"], dataset["authors_split"], strict=True):
+            assert seen.setdefault(image_id, side) == side  # the same on every row of a tile
+    assert seen.keys() == tiles.keys()
+    assert {tile for tile, side in seen.items() if side == "validation"} == expected
+    assert 0 < len(expected) < len(tiles)

@@ -77,7 +77,8 @@ def test_tile_of_wrong_shape(archive):
     tile = first(archive / TILES / "raw_scale050")
     tifffile.imwrite(tile, np.zeros((256, 128), np.uint16))
     with pytest.raises(
-        ImageFormatError, match=f"{tile}: expected uint16 of shape \\(256, 256\\), found uint16 of shape"
+        ImageFormatError,
+        match=f"{tile}: expected uint16/float32/float64 of shape \\(256, 256\\), found uint16 of shape",
     ):
         rows(archive)
 

@@ -14,6 +14,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from conversion.constants import (
     AUTHORS_EXCLUDED_IMAGES,
     INTENSITIES,
+    MICROSCOPY_CLASS_COUNTS,
     PROCESSED_VIEWS,
     ROWS_PER_ROW_GROUP,
     VIEW_NAMES,
@@ -21,6 +22,7 @@ from conversion.constants import (
 from conversion.convert import convert, write_infos
 from conversion.published import published_infos
 from conversion.sample import DEFAULT_FRAMES
+from conversion.splits import stratified_split
 from lens2logit import Lens2Logit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,8 +91,7 @@ def test_streaming_is_bit_exact(package, archive_dir):
                 expected = source_raw(archive_dir, image_id, table.column("intensity")[i].as_py())
                 np.testing.assert_array_equal(mosaic, expected)
                 seen += 1
-    labels = read_labels(archive_dir)
-    test_images = len(labels) - round(0.8 * len(labels))
+    test_images = len(authors_test_set(list(read_labels(archive_dir).items())))
     assert seen == test_images * len(INTENSITIES)
     first = list(stream.skip(len(PROCESSED_VIEWS) * test_images).take(2))  # raw rows, python format
     for row in first:
@@ -117,13 +118,39 @@ def test_counts_labels_and_conditions(built, archive_dir):
     assert total == len(labels)
 
 
-def test_split_is_the_authors_stratified_split(built, archive_dir):
-    labels = read_labels(archive_dir)
-    ids = sorted(labels)
+def authors_test_set(lines: list[tuple[str, str]]) -> set[str]:
+    """The authors' split, written from their steps: (name, code) in label-file order; keep codes of
+    the 16-code allow-list with more than 4 lines in the file, drop the invalid file; stratified
+    shuffle split 80/20 with seed 1 over what is left, in file order; their 20 % part."""
+    allowed = "BAS EBO EOS KSC LYA LYT MMZ MOB MON MYB MYO NGB NGS PMB PMO UNC".split()
+    lines_per_code = Counter(code for _, code in lines)
+    kept = [
+        (name, code)
+        for name, code in lines
+        if code in allowed and lines_per_code[code] > 4 and name != "Ma190c_lame3_zone13_composite_Mcropped_2"
+    ]
     splitter = StratifiedShuffleSplit(n_splits=1, train_size=0.8, random_state=1)
-    train, test = next(splitter.split(np.zeros(len(ids)), [labels[i] for i in ids]))
-    assert set(built["train"][:]["image_id"]) == {ids[i] for i in train}
-    assert set(built["test"][:]["image_id"]) == {ids[i] for i in test}
+    _, test = next(splitter.split(np.zeros(len(kept)), [code for _, code in kept]))
+    return {kept[i][0] for i in test}
+
+
+def test_split_is_the_authors_split(built, archive_dir):
+    lines = list(read_labels(archive_dir).items())  # label-file order
+    assert set(built["test"][:]["image_id"]) == authors_test_set(lines)
+    assert set(built["train"][:]["image_id"]) == {name for name, _ in lines} - authors_test_set(lines)
+
+
+def test_split_of_the_published_label_counts_in_shuffled_file_order():
+    lines = [(f"{code}{i}", code) for code, count in MICROSCOPY_CLASS_COUNTS.items() for i in range(count)]
+    lines[0] = ("Ma190c_lame3_zone13_composite_Mcropped_2", lines[0][1])
+    lines = [lines[i] for i in np.random.default_rng(5).permutation(len(lines))]
+    split = stratified_split(dict(lines), excluded={"Ma190c_lame3_zone13_composite_Mcropped_2"})
+    test = {name for name, where in split.items() if where == "test"}
+    assert test == authors_test_set(lines)
+    assert len(test) == 188
+    assert split["Ma190c_lame3_zone13_composite_Mcropped_2"] == "train"
+    sorted_order = stratified_split(dict(sorted(lines)), excluded={"Ma190c_lame3_zone13_composite_Mcropped_2"})
+    assert {name for name, where in sorted_order.items() if where == "test"} != test  # the order matters
 
 
 def test_row_metadata(built, archive_dir):
