@@ -83,7 +83,7 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
             index = index_config(archive, self.config.name, self.config.allow_missing)
         for problem in index.skipped:
             logger.warning("allowed by allow_missing: %s", problem)
-        if self.config.view_dtype is not None and index.features != self.info.features:
+        if self.config.view_dtype is not None and index.features.get("rgb") != self.info.features.get("rgb"):
             raise ImageFormatError(
                 f"view_dtype={self.config.view_dtype!r}, but the processed views of {source} are not; "
                 "leave view_dtype unset to read it from the archive"

@@ -48,7 +48,9 @@ COLUMNS = {
         "view": _VIEW,
         "raw": _RAW_TILE,
         "rgb": _RGB,
-        "label": "leukocyte class: " + ", ".join(MICROSCOPY_CLASSES),
+        "label": f"the authors' class id: codes of their allow-list with at least {AUTHORS_MIN_CLASS_SIZE} lines "
+        f"in the label file, sorted (published: {', '.join(MICROSCOPY_CLASSES)}); -1 where they drop the code",
+        "annotation": "the class code exactly as in the label file (nothing annotated is dropped)",
         "authors_excluded": "true for images the authors left out of training (kept here, flagged)",
         "preview": "small 8-bit JPEG quick-look (raw rows: demosaiced and stretched)",
     },
@@ -140,10 +142,11 @@ def _view_storage(view_dtype: str) -> str:
 
 
 def _microscopy_section(info: datasets.DatasetInfo, index: MicroscopyIndex) -> str:
-    per_split = {split: Counter(index.images[i].label for i in index.image_ids(split)) for split in SPLITS}
+    per_split = {split: Counter(index.images[i].annotation for i in index.image_ids(split)) for split in SPLITS}
+    codes = sorted({image.annotation for image in index.images.values()}, key=lambda c: (index.label_id(c) < 0, c))
     labels = _table(
-        ["label", *SPLITS],
-        [[code, *(per_split[s][code] for s in SPLITS)] for code in MICROSCOPY_CLASSES],
+        ["annotation", "label", *SPLITS],
+        [[code, index.label_id(code), *(per_split[s][code] for s in SPLITS)] for code in codes],
     )
     counts = _table(
         ["split", "images", "rows"],
@@ -362,7 +365,7 @@ def _limitations_section(indexes: dict[str, ConfigIndex], unread: list[str]) -> 
         excluded = sorted(i for i, image in indexes["microscopy"].images.items() if image.authors_excluded)
         lines.append(
             f"- The authors left {len(excluded)} image(s) out of training ({', '.join(excluded) or 'none'}): "
-            f"one they judged invalid, and any of a class with fewer than {AUTHORS_MIN_CLASS_SIZE} images. "
+            f"one they judged invalid, and any whose code is not one of their classes (`label == -1`). "
             "They are kept here and flagged in `authors_excluded`; filter them out to reproduce the paper."
         )
     if "drone" in indexes:

@@ -73,9 +73,11 @@ MICROSCOPY_CLASS_COUNTS = {
     "MON": 191, "NGB": 8, "NGS": 216, "UNC": 30,
 }  # fmt: skip
 MICROSCOPY_CLASSES = tuple(sorted(MICROSCOPY_CLASS_COUNTS))
-# Codes of the authors' annotation scheme that the published data does not contain.
-MICROSCOPY_ABSENT_CODES = ("EBO", "MMZ", "MOB", "MYB", "MYO", "PMB", "PMO")
-# The authors trained only on classes with more than 4 images and left out this invalid image.
+# The authors' loader keeps codes of this allow-list that have at least AUTHORS_MIN_CLASS_SIZE lines in
+# the label file (their classes, sorted, are the label ids) and drops every other line and this invalid image.
+AUTHORS_ALLOWED_CODES = (
+    "BAS", "EBO", "EOS", "KSC", "LYA", "LYT", "MMZ", "MOB", "MON", "MYB", "MYO", "NGB", "NGS", "PMB", "PMO", "UNC",
+)  # fmt: skip
 AUTHORS_MIN_CLASS_SIZE = 5
 AUTHORS_EXCLUDED_IMAGES = ("Ma190c_lame3_zone13_composite_Mcropped_2",)
 MICROSCOPY_LABEL_FILE = "Ma190c_annotations.dat"

@@ -17,7 +17,8 @@ def rgb_feature(view_dtype: str, shape: tuple[int, int] = TILE_SHAPE) -> dataset
     raise Lens2LogitError(f"view_dtype must be one of {VIEW_DTYPES}, got {view_dtype!r}")
 
 
-def microscopy_features(view_dtype: str = "uint8") -> datasets.Features:
+def microscopy_features(view_dtype: str = "uint8", classes: tuple[str, ...] = MICROSCOPY_CLASSES) -> datasets.Features:
+    """`classes`: the authors' classes of the archive (the published data has MICROSCOPY_CLASSES)."""
     return datasets.Features(
         {
             "image_id": datasets.Value("string"),
@@ -28,7 +29,8 @@ def microscopy_features(view_dtype: str = "uint8") -> datasets.Features:
             "view": datasets.ClassLabel(names=list(VIEW_NAMES)),
             "raw": datasets.Array2D(TILE_SHAPE, "uint16"),
             "rgb": rgb_feature(view_dtype),
-            "label": datasets.ClassLabel(names=list(MICROSCOPY_CLASSES)),
+            "label": datasets.ClassLabel(names=list(classes)),
+            "annotation": datasets.Value("string"),
             "authors_excluded": datasets.Value("bool"),
             "preview": datasets.Image(),
         }

@@ -11,7 +11,7 @@ from conversion import images
 from conversion.archive import Archive
 from conversion.conditions import REFERENCE
 from conversion.configs import ConfigIndex
-from conversion.constants import MICROSCOPY_CLASSES, RAW_VIEW, TILE_SHAPE
+from conversion.constants import RAW_VIEW, TILE_SHAPE
 
 CELL = 128  # pixels a tile is shown at
 CAPTION = 16  # pixels of caption below each tile
@@ -56,8 +56,8 @@ def _microscopy(archive: Archive, index) -> dict[str, bytes]:
     conditions = {condition.name: condition for condition in index.conditions}
     full = conditions[REFERENCE].files
     samples = []
-    for code in MICROSCOPY_CLASSES:
-        image_id = next((i for i, image in index.images.items() if image.label == code and i in full), None)
+    for code in index.classes:
+        image_id = next((i for i, image in index.images.items() if image.annotation == code and i in full), None)
         if image_id is not None:
             samples.append((images.display_rgb(_mosaic(archive, full[image_id])), code))
     image_id = next(iter(full))

@@ -1,7 +1,6 @@
 """The microscopy part of the archive: index its files and labels, generate its rows as Arrow tables."""
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 import datasets
@@ -20,13 +19,10 @@ from conversion.conditions import (
 )
 from conversion.constants import (
     AUTHORS_EXCLUDED_IMAGES,
-    AUTHORS_MIN_CLASS_SIZE,
-    MICROSCOPY_ABSENT_CODES,
-    MICROSCOPY_CLASSES,
 )
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, LabelFileError
 from conversion.features import microscopy_features
-from conversion.labels import Label, parse_labels
+from conversion.labels import Label, authors_classes, parse_labels
 from conversion.splits import stratified_split
 
 IMAGES = "microscopy/images"
@@ -39,7 +35,7 @@ class MicroscopyImage:
     image_id: str
     slide: int
     zone: int
-    label: str
+    annotation: str  # the class code exactly as in the label file
     split: str
     authors_excluded: bool
 
@@ -51,15 +47,20 @@ class MicroscopyIndex(TileRows):
     images: dict[str, MicroscopyImage]  # sorted by image_id
     conditions: list[Condition]  # sorted by name, the order of the package's shard files
     view_dtype: str
+    classes: tuple[str, ...]  # the authors' classes, sorted: `label` ids
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     name: str = "microscopy"
 
     @property
     def features(self) -> datasets.Features:
-        return microscopy_features(self.view_dtype)
+        return microscopy_features(self.view_dtype, self.classes)
 
     def image_ids(self, split: str) -> list[str]:
         return [image_id for image_id, image in self.images.items() if image.split == split]
+
+    def label_id(self, annotation: str) -> int:
+        """The authors' class id of a code, -1 for a code their loader drops."""
+        return self.classes.index(annotation) if annotation in self.classes else -1
 
     def _image_columns(self, image_ids: list[str]) -> dict[str, list]:
         rows = [self.images[image_id] for image_id in image_ids]
@@ -68,7 +69,8 @@ class MicroscopyIndex(TileRows):
             "slide": [row.slide for row in rows],
             "zone": [row.zone for row in rows],
             "split": [row.split for row in rows],
-            "label": [self.features["label"].str2int(row.label) for row in rows],
+            "label": [self.label_id(row.annotation) for row in rows],
+            "annotation": [row.annotation for row in rows],
             "authors_excluded": [row.authors_excluded for row in rows],
         }
 
@@ -78,7 +80,7 @@ def _read_labels(archive: Archive) -> dict[str, Label]:
     if not label_files:
         raise ArchiveNotFoundError(f"no label file (*.dat) in {LABELS}/ of the archive")
     texts = [(_label_text(archive, path), archive.where(path)) for path in label_files]
-    return parse_labels(texts, MICROSCOPY_CLASSES, MICROSCOPY_ABSENT_CODES)
+    return parse_labels(texts)
 
 
 def _label_text(archive: Archive, path: str) -> str:
@@ -99,12 +101,10 @@ def _reconcile_labels(
     return sorted(reference.files.keys() & labels.keys())
 
 
-def _authors_excluded(labels: dict[str, Label]) -> set[str]:
-    """The images the authors' loader drops: the invalid file, and those of a code with fewer than
-    AUTHORS_MIN_CLASS_SIZE lines in the whole label file."""
-    lines_per_code = Counter(label.code for label in labels.values())
-    rare = {name for name, label in labels.items() if lines_per_code[label.code] < AUTHORS_MIN_CLASS_SIZE}
-    return rare | (set(AUTHORS_EXCLUDED_IMAGES) & labels.keys())
+def _authors_excluded(labels: dict[str, Label], classes: tuple[str, ...]) -> set[str]:
+    """The images the authors' loader drops: the invalid file, and those whose code is not one of their classes."""
+    dropped = {name for name, label in labels.items() if label.code not in classes}
+    return dropped | (set(AUTHORS_EXCLUDED_IMAGES) & labels.keys())
 
 
 def _slide_zone(image_id: str, where: str) -> tuple[int, int]:
@@ -126,7 +126,8 @@ def index_microscopy(archive: Archive, allow_missing: bool = False) -> Microscop
     image_ids = _reconcile_labels(archive, reference, labels, problems)
     ordered = keep_images(conditions, set(image_ids))
     codes = {name: label.code for name, label in labels.items() if name in reference.files}  # label-file order
-    excluded = _authors_excluded(labels)
+    classes = authors_classes(labels)
+    excluded = _authors_excluded(labels, classes)
     splits = stratified_split(codes, excluded)
     index_images = {}
     for image_id in image_ids:
@@ -134,4 +135,4 @@ def index_microscopy(archive: Archive, allow_missing: bool = False) -> Microscop
         index_images[image_id] = MicroscopyImage(
             image_id, slide, zone, codes[image_id], splits[image_id], image_id in excluded
         )
-    return MicroscopyIndex(index_images, ordered, view_dtype(archive, ordered), problems.found)
+    return MicroscopyIndex(index_images, ordered, view_dtype(archive, ordered), classes, problems.found)

@@ -8,6 +8,7 @@ from tqdm.auto import tqdm
 
 from conversion.constants import (
     AUTHORS_EXCLUDED_IMAGES,
+    AUTHORS_MIN_CLASS_SIZE,
     INTENSITIES,
     MICROSCOPY_CLASS_COUNTS,
     MICROSCOPY_LABEL_FILE,
@@ -19,21 +20,23 @@ from conversion.images import encode_png
 from conversion.layout import intensity_folder
 from conversion.synthetic import bayer_sample, processed_views, tiff_bytes, to_uint16
 
-MIN_MICROSCOPY_IMAGES = 45  # a stratified 80/20 split of 9 classes needs 9 test images
+MIN_MICROSCOPY_IMAGES = len(MICROSCOPY_CLASS_COUNTS) * AUTHORS_MIN_CLASS_SIZE  # every class one the authors keep
 FULL_SCALE = 40_000  # brightest full-intensity background value, in DN
 
 
 def class_counts(images: int) -> dict[str, int]:
-    """Images per class: the published shares scaled to `images`, at least 2 per class."""
+    """Images per class: the published shares scaled to `images`, at least AUTHORS_MIN_CLASS_SIZE per
+    class (so the authors' rule keeps every published class)."""
     total = sum(MICROSCOPY_CLASS_COUNTS.values())
     share = {code: count * images / total for code, count in MICROSCOPY_CLASS_COUNTS.items()}
-    counts = {code: max(2, math.floor(value)) for code, value in share.items()}
+    counts = {code: max(AUTHORS_MIN_CLASS_SIZE, math.floor(value)) for code, value in share.items()}
     while (excess := sum(counts.values()) - images) != 0:
         if excess < 0:
             code = max(counts, key=lambda c: (share[c] - counts[c], c))
             counts[code] += 1
         else:
-            code = max((c for c in counts if counts[c] > 2), key=lambda c: (counts[c] - share[c], c))
+            above = (c for c in counts if counts[c] > AUTHORS_MIN_CLASS_SIZE)
+            code = max(above, key=lambda c: (counts[c] - share[c], c))
             counts[code] -= 1
     return counts
 

@@ -43,7 +43,7 @@ def test_sample_class_counts():
     assert class_counts(940) == MICROSCOPY_CLASS_COUNTS
     counts = class_counts(45)
     assert sum(counts.values()) == 45
-    assert min(counts.values()) == 2
+    assert min(counts.values()) == 5
 
 
 def test_sample_labels_cover_all_classes(archive_dir):
@@ -62,9 +62,9 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     out = tmp_path / "package"
     assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 0
     printed = capsys.readouterr()
-    assert "microscopy: train 722, test 133 rows" in printed.out
+    assert "microscopy: train 684, test 171 rows" in printed.out
     assert "compared with the published archive (expected for a sample or a partial archive):" in printed.out
-    assert "  microscopy/train: 722 rows, published 14,288" in printed.out
+    assert "  microscopy/train: 684 rows, published 14,288" in printed.out
     assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 1
     assert "already exists; pass --overwrite" in capsys.readouterr().err
     assert (
@@ -83,10 +83,10 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     assert "error: --expect-published: the package differs from the published archive" in capsys.readouterr().err
     assert main(["summary", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
     summary = capsys.readouterr().out
-    assert "microscopy/train: 722 rows of 38 images" in summary
-    assert "raw 266; processed 38 in 12 views" in summary
+    assert "microscopy/train: 684 rows of 36 images" in summary
+    assert "raw 252; processed 36 in 12 views" in summary
     labels = re.search(r"microscopy/test: .*\n.*\n.*\n  label counts \(images\): +(.*)", summary).group(1)
-    assert sum(int(count) for count in re.findall(r"\d+", labels)) == 7
+    assert sum(int(count) for count in re.findall(r"\d+", labels)) == 9
     assert main(["summary", str(out), "--config", "drone_full", "--cache-dir", str(tmp_path / "cache")]) == 0
     summary = capsys.readouterr().out
     assert "drone_full/train: 21 rows of 3 images\n  frames:             2, 3, 4\n" in summary

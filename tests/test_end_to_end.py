@@ -1,5 +1,6 @@
 """Archive -> builder -> Parquet package -> load_dataset: same values, counts, splits and bytes."""
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from conversion.constants import (
     AUTHORS_EXCLUDED_IMAGES,
     INTENSITIES,
     MICROSCOPY_CLASS_COUNTS,
+    MICROSCOPY_LABEL_FILE,
     PROCESSED_VIEWS,
     ROWS_PER_ROW_GROUP,
     VIEW_NAMES,
@@ -238,3 +240,56 @@ def test_card_yaml_matches_the_package(package, loaded):
     text = (package / "README.md").read_text()
     assert "license: cc-by-4.0" in text
     assert "path: microscopy/train/*.parquet" in text
+
+
+def authors_label_ids(lines: list[tuple[str, str]]) -> dict[str, int]:
+    """The authors' label ids, written from their rule: codes of the 16-code allow-list with more than 4
+    lines in the file, sorted, index in that list; -1 for any other code."""
+    allowed = "BAS EBO EOS KSC LYA LYT MMZ MOB MON MYB MYO NGB NGS PMB PMO UNC".split()
+    lines_per_code = Counter(code for _, code in lines)
+    classes = sorted(code for code in lines_per_code if code in allowed and lines_per_code[code] > 4)
+    return {name: classes.index(code) if code in classes else -1 for name, code in lines}
+
+
+def _copy_image(archive: Path, source: str, name: str) -> None:
+    """Every file of image `source` (all intensities and views) again under the name `name`."""
+    for path in (archive / "microscopy" / "images").rglob(f"{source}.*"):
+        path.with_name(name + path.suffix).write_bytes(path.read_bytes())
+
+
+@pytest.mark.parametrize("relabel", [False, True])
+def test_labels_keep_every_annotation_with_the_authors_ids(archive_dir, tmp_path, relabel):
+    archive = tmp_path / "archive"
+    shutil.copytree(archive_dir / "microscopy", archive / "microscopy")
+    labels_file = archive / "microscopy" / "labels" / MICROSCOPY_LABEL_FILE
+    lines = [tuple(line.split()) for line in labels_file.read_text().splitlines()]
+    extra = {"Ma190c_lame9_zone1_composite_Mcropped_1": "MYB", "Ma190c_lame9_zone1_composite_Mcropped_2": "MYB"}
+    extra["Ma190c_lame9_zone1_composite_Mcropped_3"] = "XYZ"  # a code outside the authors' allow-list
+    for name in extra:
+        _copy_image(archive, lines[-1][0], name)
+    lines += list(extra.items())
+    if relabel:  # five PMO lines: a tenth class the authors keep, and classes that fall under 5 lines
+        lines = [(name, "PMO") if i % 9 == 4 else (name, code) for i, (name, code) in enumerate(lines)]
+    labels_file.write_text("".join(f"{name} {code}\n" for name, code in lines))
+    expected = authors_label_ids(lines)
+    builder = Lens2Logit(config_name="microscopy", data_dir=str(archive), cache_dir=str(tmp_path / "cache"))
+    builder.download_and_prepare()
+    rows = {}
+    for split, dataset in builder.as_dataset().items():
+        for row in dataset.select_columns(["image_id", "label", "annotation", "authors_excluded"]):
+            rows.setdefault(row["image_id"], (split, row))
+    assert rows.keys() == {name for name, _ in lines}  # nothing annotated is lost
+    codes = dict(lines)
+    names = builder.info.features["label"].names
+    assert names == sorted({codes[n] for n, label in expected.items() if label >= 0})
+    for name, (split, row) in rows.items():
+        assert row["annotation"] == codes[name]
+        assert row["label"] == expected[name], name
+        excluded = expected[name] == -1 or name == "Ma190c_lame3_zone13_composite_Mcropped_2"
+        assert row["authors_excluded"] == excluded
+        if excluded:
+            assert split == "train"
+    dropped = sum(label == -1 for label in expected.values())
+    assert dropped == sum(row["label"] == -1 for _, row in rows.values()) >= 3
+    test = {name for name, (split, _) in rows.items() if split == "test"}
+    assert test == authors_test_set(lines)
