@@ -17,6 +17,7 @@ class ArchiveReport:
     rows: dict[str, int] = field(default_factory=dict)  # config -> rows its files make
     tiling: TilingReport | None = None  # None when the archive lacks tiles or frames
     unread: list[str] = field(default_factory=list)  # folders and files of the archive no config reads
+    numbering: str = ""  # how tile names number their frames (drone archives)
     problems: list[str] = field(default_factory=list)
 
 
@@ -40,6 +41,7 @@ def check_archive(archive: Archive, sources: list[Path], progress: bool = True) 
         report.rows[name] = sum(index.num_rows(split) for split in SPLITS)
         report.problems += [f"{name}: {problem}" for problem in index.skipped]
     if "drone" in indexes and "drone_full" in indexes:
+        report.numbering = indexes["drone"].numbering
         report.tiling = check_tiling(archive, indexes["drone"], indexes["drone_full"], progress)
         report.problems += report.tiling.problems
     return report

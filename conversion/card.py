@@ -56,7 +56,8 @@ COLUMNS = {
     },
     "drone": {
         "image_id": "tile name `NN_IIIII`: frame NN, kept tile IIIII",
-        "frame_id": "the full frame NN the tile was cut from",
+        "frame_id": "`NN` of the tile's name: the number the archive gives its full frame",
+        "frame": "file stem of the full frame the tile was cut from, found by content (the 256-grid cell it equals)",
         "split": _SPLIT,
         "authors_split": "`train` or `validation`: the authors' random tile split, to reproduce their numbers "
         "(tiles of one frame on both sides)",
@@ -71,7 +72,7 @@ COLUMNS = {
     },
     "drone_full": {
         "image_id": "file stem of the full frame in the archive",
-        "frame_id": "frame number, the NN of its tiles",
+        "frame_id": "the `NN` of the frame's tiles",
         "split": _SPLIT + " (the split of the frame's tiles)",
         "intensity": _INTENSITY,
         "raw": f"{BAYER_PATTERN} Bayer mosaic as a lossless 16-bit grayscale PNG: "
@@ -214,6 +215,9 @@ By frame: all tiles of one full frame are on the same side, because tiles of one
 correlated (the authors' random tile split lets frames leak). Frames are put in a random order
 (numpy `default_rng(1)`); the test split is the first frames of that order whose tiles come closest
 to 20 % of all tiles. Test frames: {_frames(index.frames("test"))}.
+
+Tiles are linked to their full frame by content: `frame` is the frame of which the tile is a
+256-grid cell. In this archive, the `NN` of a tile's name (`frame_id`) is {index.numbering}.
 
 The authors' own split is in `authors_split`: `np.random.seed(1)`, `np.random.permutation(n)` over
 the n tiles in sorted id order, the first `int(0.8 * n)` in `train`, the rest in `validation`

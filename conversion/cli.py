@@ -124,6 +124,7 @@ def _check(args: argparse.Namespace) -> int:
         f"({_count(len(tiling.positions), 'tile')} of {_count(len(frames), 'frame')}); "
         f"{tiling.masks_matched} of {tiling.masks_compared} tile masks equal their cell of the frame mask"
     )
+    print(f"frame numbering: the NN of a tile's name is {report.numbering}")
     return 1 if report.problems or not tiling.compared else 0
 
 

@@ -1,6 +1,7 @@
 """The drone part of the archive: 256x256 tiles with car masks (`drone`) and the full frames they were
 cut from (`drone_full`); index their files, split by frame, generate rows as Arrow tables."""
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from conversion.conditions import (
 from conversion.constants import TILE_SHAPE
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
 from conversion.features import drone_features, drone_full_features
+from conversion.grid import Cell, link_tiles, numbering
 from conversion.splits import authors_tile_split, frame_split
 
 TILES = "drone/images_tiles_256"
@@ -39,14 +41,14 @@ FRAME_MASKS = "drone/masks_full"
 MASK_SUFFIXES = (".png",)
 FRAME_SUFFIXES = (".tif", ".tiff", ".dng")
 _TILE_NAME = re.compile(r"(\d+)_(\d+)")
-_FRAME_NUMBER = re.compile(r"(\d+)$")
 FRAME_WORKERS = 2  # full frames encoded at once: ~2x faster on 2 cores, ~100 MB of memory each
 
 
 @dataclass(frozen=True)
 class DroneTile:
     image_id: str  # `NN_IIIII`: frame NN, kept tile IIIII
-    frame_id: int
+    frame_id: int  # NN
+    frame: str | None  # file stem of the full frame the tile is a cell of; None without full frames
     split: str
     authors_split: str  # `train` or `validation`: the authors' random tile split
     mask: bytes  # 1-bit PNG
@@ -60,6 +62,7 @@ class DroneIndex(TileRows):
     tiles: dict[str, DroneTile]  # sorted by image_id
     conditions: list[Condition]  # sorted by name, the order of the package's shard files
     view_dtype: str
+    numbering: str  # how tile names number their frames: see grid.numbering
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     name: str = "drone"
 
@@ -78,6 +81,7 @@ class DroneIndex(TileRows):
         return {
             "image_id": image_ids,
             "frame_id": [tile.frame_id for tile in tiles],
+            "frame": [tile.frame for tile in tiles],
             "split": [tile.split for tile in tiles],
             "authors_split": [tile.authors_split for tile in tiles],
             "mask": arrow.image_column([tile.mask for tile in tiles]),
@@ -88,7 +92,7 @@ class DroneIndex(TileRows):
 @dataclass(frozen=True)
 class Frame:
     image_id: str  # file stem of the full frame
-    frame_id: int
+    frame_id: int  # the NN of its tiles
     split: str
     mask: str  # archive path of the full mask
 
@@ -167,11 +171,42 @@ def _tile_frame(image_id: str, where: str) -> int:
     return int(match.group(1))
 
 
-def _frame_number(image_id: str, where: str) -> int:
-    match = _FRAME_NUMBER.search(image_id)
-    if match is None:
-        raise ArchiveLayoutError(f"{where}: full frame name does not end in its frame number (e.g. DJI_0012)")
-    return int(match.group(1))
+@dataclass(frozen=True)
+class FrameLinks:
+    cells: dict[str, Cell | None]  # tile id -> the cell of a full frame it equals, at full intensity
+    frames: list[str]  # stems of the full frames, sorted
+
+
+@functools.lru_cache(maxsize=1)  # the `drone` and `drone_full` indexes of one conversion share it
+def frame_links(archive: Archive) -> FrameLinks:
+    """Which cell of which full frame each tile of `raw_scale100` is; empty without full frames."""
+    tiles = scan_conditions(archive, TILES, TIFF_SUFFIXES).get(REFERENCE)
+    frames = scan_conditions(archive, FRAMES, FRAME_SUFFIXES, with_views=False).get(REFERENCE)
+    if tiles is None or frames is None:
+        return FrameLinks({}, [])
+    return FrameLinks(link_tiles(archive, tiles.files, frames.files), sorted(frames.files))
+
+
+def _check_links(archive: Archive, tiles: dict[str, str], links: FrameLinks, problems: Problems) -> None:
+    """Every tile is a cell of a full frame, and all tiles numbered NN are cells of one frame."""
+    frame_of: dict[int, tuple[str, str]] = {}  # NN -> (frame, first tile)
+    for tile_id, path in sorted(tiles.items()):
+        link = links.cells.get(tile_id)
+        if link is None:
+            problems.report(
+                ArchiveLayoutError(
+                    f"{archive.where(path)}: equals no 256-grid cell of any frame in {FRAMES}/{REFERENCE}/"
+                )
+            )
+            continue
+        first = frame_of.setdefault(_tile_frame(tile_id, archive.where(path)), (link.frame, tile_id))
+        if first[0] != link.frame:
+            problems.report(
+                ArchiveLayoutError(
+                    f"{archive.where(path)}: is a cell of frame {link.frame}, but tile {first[1]} of the same "
+                    f"number is a cell of {first[0]}"
+                )
+            )
 
 
 def _tile_split(archive: Archive, tiles: dict[str, str]) -> dict[int, str]:
@@ -200,20 +235,27 @@ def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
     image_ids = _paired(archive, reference, masks, problems)
     splits = _tile_split(archive, reference)
     authors_splits = authors_tile_split(list(reference))
+    links = frame_links(archive)
+    if links.frames:
+        _check_links(archive, reference, links, problems)
     tiles = {}
     for image_id in image_ids:
         frame_id = _tile_frame(image_id, archive.where(reference[image_id]))
         mask = images.decode_mask(archive.read_bytes(masks[image_id]), TILE_SHAPE, archive.where(masks[image_id]))
+        link = links.cells.get(image_id)
         tiles[image_id] = DroneTile(
             image_id,
             frame_id,
+            link and link.frame,
             splits[frame_id],
             authors_splits[image_id],
             images.encode_mask(mask),
             float(np.float32(mask.mean())),
         )
     ordered = keep_images(conditions, set(image_ids))
-    return DroneIndex(tiles, ordered, view_dtype(archive, ordered), problems.found)
+    return DroneIndex(
+        tiles, ordered, view_dtype(archive, ordered), numbering(links.cells, links.frames), problems.found
+    )
 
 
 def index_drone_full(archive: Archive, allow_missing: bool = False) -> DroneFullIndex:
@@ -229,16 +271,18 @@ def index_drone_full(archive: Archive, allow_missing: bool = False) -> DroneFull
     if tiles is None:
         raise ArchiveNotFoundError(f"no {TILES}/{REFERENCE}/ folder in the archive, which gives the frame split")
     splits = _tile_split(archive, tiles.files)
+    numbers = {}  # frame stem -> the NN of its tiles
+    for tile_id, link in frame_links(archive).cells.items():
+        if link is not None:
+            numbers.setdefault(link.frame, _tile_frame(tile_id, archive.where(tiles.files[tile_id])))
     frames: dict[str, Frame] = {}
     for image_id in _paired(archive, reference, masks, problems):
-        frame_id = _frame_number(image_id, archive.where(reference[image_id]))
-        if same := [frame.image_id for frame in frames.values() if frame.frame_id == frame_id]:
-            raise ArchiveLayoutError(f"{archive.where(reference[image_id])}: frame {frame_id} is also {same[0]}")
-        if frame_id not in splits:
+        if image_id not in numbers:
             problems.report(
-                ArchiveLayoutError(f"{archive.where(reference[image_id])}: no tiles of frame {frame_id} in {TILES}/")
+                ArchiveLayoutError(f"{archive.where(reference[image_id])}: no tile in {TILES}/ is a cell of this frame")
             )
             continue
+        frame_id = numbers[image_id]
         frames[image_id] = Frame(image_id, frame_id, splits[frame_id], masks[image_id])
     for frame_id in sorted(set(splits) - {frame.frame_id for frame in frames.values()}):
         problems.report(ArchiveLayoutError(f"{FRAMES}/{REFERENCE}/: no full frame for the tiles of frame {frame_id}"))

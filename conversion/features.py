@@ -42,6 +42,7 @@ def drone_features(view_dtype: str = "uint8") -> datasets.Features:
         {
             "image_id": datasets.Value("string"),
             "frame_id": datasets.Value("int32"),
+            "frame": datasets.Value("string"),
             "split": datasets.Value("string"),
             "authors_split": datasets.Value("string"),
             "intensity": datasets.Value("float32"),

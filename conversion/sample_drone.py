@@ -97,7 +97,7 @@ def _frame_files(
                 cell = np.s_[top : top + TILE_SHAPE[0], left : left + TILE_SHAPE[1]]
                 if not mask[cell].any():
                     continue
-                tile = tile_name(frame, kept)
+                tile = tile_name(frame - 1, kept)  # frames numbered by sorted position from 0, as the authors do
                 kept += 1
                 for intensity, mosaic in captures.items():
                     yield f"drone/images_tiles_256/{intensity_folder(intensity)}/{tile}.tif", tiff_bytes(mosaic[cell])

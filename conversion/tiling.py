@@ -1,7 +1,6 @@
 """Check that each drone tile is a cell of its full frame's 256-pixel grid, at every intensity the
 archive has both for, and that its mask is the same cell of the frame's mask."""
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -12,6 +11,7 @@ from conversion import drone, images
 from conversion.archive import Archive
 from conversion.conditions import REFERENCE
 from conversion.constants import TILE_SHAPE
+from conversion.grid import cell, digest, grid
 
 
 @dataclass
@@ -22,21 +22,6 @@ class TilingReport:
     masks_matched: int = 0
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # image_id -> (grid row, column)
     problems: list[str] = field(default_factory=list)
-
-
-def _digest(array: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=16).digest()
-
-
-def _cell(array: np.ndarray, position: tuple[int, int]) -> np.ndarray:
-    (row, col), (height, width) = position, TILE_SHAPE
-    return array[row * height : (row + 1) * height, col * width : (col + 1) * width]
-
-
-def _grid(frame: np.ndarray) -> dict[bytes, tuple[int, int]]:
-    """Digest of every whole 256x256 cell of the frame -> (row, column)."""
-    rows, cols = frame.shape[0] // TILE_SHAPE[0], frame.shape[1] // TILE_SHAPE[1]
-    return {_digest(_cell(frame, (row, col))): (row, col) for row in range(rows) for col in range(cols)}
 
 
 def check_tiling(
@@ -53,15 +38,15 @@ def check_tiling(
             continue
         path = condition.files[frame.image_id]
         mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, archive.where(path))
-        grid = _grid(mosaic)
-        same_frame = [tile for tile in tiles.tiles.values() if tile.frame_id == frame.frame_id]
+        cells = grid(mosaic)
+        same_frame = [tile for tile in tiles.tiles.values() if tile.frame == frame.image_id]
         for tile in same_frame:
             tile_path = tile_files.get(condition.name, {}).get(tile.image_id)
             if tile_path is None:
                 continue
             report.compared += 1
             pixels = images.decode_raw(archive.read_bytes(tile_path), TILE_SHAPE, archive.where(tile_path))
-            position = grid.get(_digest(pixels))
+            position = cells.get(digest(pixels))
             if position is None:
                 report.problems.append(f"{archive.where(tile_path)}: equals no 256-grid cell of {archive.where(path)}")
             elif report.positions.setdefault(tile.image_id, position) != position:
@@ -77,7 +62,7 @@ def check_tiling(
                 if tile.image_id in report.positions:
                     report.masks_compared += 1
                     tile_mask = images.decode_mask(tile.mask, TILE_SHAPE, tile.image_id)
-                    if np.array_equal(tile_mask, _cell(frame_mask, report.positions[tile.image_id])):
+                    if np.array_equal(tile_mask, cell(frame_mask, report.positions[tile.image_id])):
                         report.masks_matched += 1
                     else:
                         report.problems.append(

@@ -50,3 +50,19 @@ def source_frame(archive: Path, image_id: str, intensity: float) -> np.ndarray:
     """A full frame read with tifffile (a DNG is a TIFF), independently of the converter's LibRaw reader."""
     (path,) = (archive / "drone" / "images_full" / intensity_folder(intensity)).glob(f"{image_id}.*")
     return tifffile.imread(path)
+
+
+def tile_frames(archive: Path) -> dict[str, str]:
+    """Tile name -> stem of the one full frame of which the tile is a 256-grid cell, by comparing pixels."""
+    frames = {path.stem: tifffile.imread(path) for path in (archive / "drone/images_full/raw_scale100").iterdir()}
+    found = {}
+    for tile_path in (archive / "drone/images_tiles_256/raw_scale100").iterdir():
+        tile = tifffile.imread(tile_path)
+        (found[tile_path.stem],) = [
+            stem
+            for stem, frame in frames.items()
+            for top in range(0, frame.shape[0] - 255, 256)
+            for left in range(0, frame.shape[1] - 255, 256)
+            if np.array_equal(frame[top : top + 256, left : left + 256], tile)
+        ]
+    return found

@@ -89,8 +89,8 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     assert sum(int(count) for count in re.findall(r"\d+", labels)) == 9
     assert main(["summary", str(out), "--config", "drone_full", "--cache-dir", str(tmp_path / "cache")]) == 0
     summary = capsys.readouterr().out
-    assert "drone_full/train: 21 rows of 3 images\n  frames:             2, 3, 4\n" in summary
-    assert "drone_full/test: 7 rows of 1 image\n  frames:             1\n" in summary
+    assert "drone_full/train: 21 rows of 3 images\n  frames:             1, 2, 3\n" in summary
+    assert "drone_full/test: 7 rows of 1 image\n  frames:             0\n" in summary
 
 
 @pytest.mark.parametrize("demosaicing", DEMOSAICING)

@@ -9,7 +9,7 @@ import datasets
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from helpers import decode_png, source_frame, source_mask, source_tile, source_tile_view
+from helpers import decode_png, source_frame, source_mask, source_tile, source_tile_view, tile_frames
 
 from conversion.archive import Archive
 from conversion.constants import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
@@ -21,7 +21,7 @@ from lens2logit import Lens2Logit
 CONDITIONS = len(INTENSITIES) + len(PROCESSED_VIEWS)
 
 
-ROW_COLUMNS = ["image_id", "frame_id", "split", "intensity", "view", "car_fraction"]
+ROW_COLUMNS = ["image_id", "frame_id", "frame", "split", "intensity", "view", "car_fraction"]
 
 
 def build(config: str, archive: Path, cache_dir: str) -> datasets.DatasetDict:
@@ -50,6 +50,7 @@ def archive_tiles(archive: Path) -> dict[str, int]:
 
 def assert_tiles_match_archive(dataset: datasets.Dataset, archive: Path) -> None:
     rows = dataset.select_columns(ROW_COLUMNS).to_dict()
+    frames = tile_frames(archive)
     raw_rows = [i for i, view in enumerate(rows["view"]) if view == 0]
     mosaics = dataset.select(raw_rows).with_format("numpy", columns=["raw"], dtype=np.uint16)[:]["raw"]
     assert mosaics.dtype == np.uint16
@@ -64,6 +65,7 @@ def assert_tiles_match_archive(dataset: datasets.Dataset, archive: Path) -> None
         np.testing.assert_array_equal(mask, source_mask(archive, "masks_tiles_256", rows["image_id"][i]))
         assert rows["car_fraction"][i] == pytest.approx(mask.mean(), abs=1e-7)
         assert rows["frame_id"][i] == int(rows["image_id"][i].split("_")[0])
+        assert rows["frame"][i] == frames[rows["image_id"][i]]
         if rows["view"][i] != 0:
             view = VIEW_NAMES[rows["view"][i]]
             np.testing.assert_array_equal(
@@ -72,6 +74,7 @@ def assert_tiles_match_archive(dataset: datasets.Dataset, archive: Path) -> None
 
 
 def assert_frames_match_archive(dataset: datasets.Dataset, archive: Path) -> None:
+    numbers = {frame: int(tile.split("_")[0]) for tile, frame in tile_frames(archive).items()}
     for row in dataset:
         assert row["raw"].mode == "I;16"
         raw = np.asarray(row["raw"])
@@ -80,7 +83,7 @@ def assert_frames_match_archive(dataset: datasets.Dataset, archive: Path) -> Non
         mask = np.asarray(row["mask"])
         assert row["mask"].mode == "1"
         np.testing.assert_array_equal(mask, source_mask(archive, "masks_full", row["image_id"]))
-        assert row["frame_id"] == int(row["image_id"][-4:])
+        assert row["frame_id"] == numbers[row["image_id"]]  # the NN of the tiles cut from it
 
 
 @pytest.mark.parametrize("source", ["built", "loaded"])

@@ -1,14 +1,18 @@
 """Errors of the drone part of the archive: each names the file and what is wrong."""
 
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
+from conftest import write_drone_archive
+from helpers import tile_frames
 from PIL import Image
 
 from conversion.archive import Archive
+from conversion.cli import main
 from conversion.drone import index_drone, index_drone_full
 from conversion.errors import ArchiveLayoutError, ImageFormatError
 
@@ -118,15 +122,69 @@ def test_unreadable_dng_names_the_file(archive):
         rows(archive, index_drone_full)
 
 
-def test_full_frame_without_mask_or_tiles(archive):
+def test_full_frame_without_mask(archive):
     mask = first(archive / FRAME_MASKS)
     mask.unlink()
     with pytest.raises(
         ArchiveLayoutError, match=f"{archive / FRAMES / 'raw_scale100' / mask.stem}.dng: no mask for it"
     ):
         rows(archive, index_drone_full)
-    for folder in (archive / FRAMES).iterdir():
-        (folder / f"{mask.stem}.dng").rename(folder / "DJI_0042.dng")
-    shutil.copy(first(archive / FRAME_MASKS), archive / FRAME_MASKS / "DJI_0042.png")
-    with pytest.raises(ArchiveLayoutError, match="DJI_0042.dng: no tiles of frame 42 in drone/images_tiles_256/"):
+
+
+def rename_frame(archive: Path, old: str, new: str) -> None:
+    """Rename a full frame (every intensity) and its mask."""
+    for path in [*archive.glob(f"{FRAMES}/*/{old}.*"), *archive.glob(f"{FRAME_MASKS}/{old}.*")]:
+        path.rename(path.with_name(new + path.suffix))
+
+
+def test_tiles_are_linked_to_frames_by_content_not_by_number(archive):
+    rename_frame(archive, "DJI_0001", "DJI_tmp")
+    rename_frame(archive, "DJI_0002", "DJI_0001")
+    rename_frame(archive, "DJI_tmp", "DJI_0002")  # the first sorted frame now holds the tiles numbered 01
+    expected = tile_frames(archive)
+    assert expected == {tile: "DJI_0002" if tile.startswith("00_") else "DJI_0001" for tile in expected}
+    tiles, frames = rows(archive), rows(archive, index_drone_full)
+    assert {tile.image_id: tile.frame for tile in tiles.tiles.values()} == expected
+    assert {frame.image_id: frame.frame_id for frame in frames.frames.values()} == {"DJI_0001": 1, "DJI_0002": 0}
+    assert tiles.numbering == "neither the frames' sorted position nor the number in their file names"
+    assert main(["check", str(archive), "--no-progress"]) == 0
+
+
+def test_sample_numbers_frames_by_sorted_position(drone_archive_dir):
+    assert rows(drone_archive_dir).numbering.startswith("the frame's 0-based position in the sorted listing")
+
+
+def test_tile_changed_by_one_value_matches_no_frame(archive):
+    tile = first(archive / TILES / "raw_scale100")
+    pixels = tifffile.imread(tile)
+    pixels[10, 20] += 16
+    tifffile.imwrite(tile, pixels)
+    message = f"{tile}: equals no 256-grid cell of any frame in {FRAMES}/raw_scale100/"
+    with pytest.raises(ArchiveLayoutError, match=re.escape(message)):
+        rows(archive)
+    assert message in rows(archive, allow_missing=True).skipped
+
+
+def test_frame_with_no_tile(tmp_path):
+    archive = write_drone_archive(tmp_path / "archive", frame_format="tiff")
+    for path in [*archive.glob(f"{FRAMES}/*/DJI_0001.tiff"), archive / FRAME_MASKS / "DJI_0001.png"]:
+        shutil.copy(path, path.with_name("DJI_0009" + path.suffix))
+    for path in archive.glob(f"{FRAMES}/*/DJI_0009.tiff"):
+        tifffile.imwrite(path, tifffile.imread(path) + 16)  # other pixels: no tile is a cell of it
+    frame = archive / FRAMES / "raw_scale100" / "DJI_0009.tiff"
+    with pytest.raises(ArchiveLayoutError, match=f"{frame}: no tile in drone/images_tiles_256/ is a cell of this"):
         rows(archive, index_drone_full)
+    assert "DJI_0009" not in rows(archive, index_drone_full, allow_missing=True).frames
+
+
+def test_tiles_of_one_number_from_two_frames(archive):
+    tiles = sorted((archive / TILES / "raw_scale100").iterdir())
+    other = next(path for path in tiles if path.stem[:2] != tiles[0].stem[:2])
+    renamed = f"{tiles[0].stem[:2]}_00077"
+    for path in archive.glob(f"{TILES}/**/{other.stem}.*"):
+        path.rename(path.with_name(renamed + path.suffix))
+    (archive / TILE_MASKS / f"{other.stem}.png").rename(archive / TILE_MASKS / f"{renamed}.png")
+    with pytest.raises(
+        ArchiveLayoutError, match=f"{renamed}.tif: is a cell of frame DJI_000., but tile {tiles[0].stem}"
+    ):
+        rows(archive)
