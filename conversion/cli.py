@@ -37,6 +37,7 @@ def _sample(args: argparse.Namespace) -> int:
         full_size=args.full_size,
         frame_format=args.frame_format,
         overwrite=args.overwrite,
+        authors_format=args.authors_format,
     )
     print(f"wrote a synthetic archive of {args.images} microscopy images and {args.frames} drone frames to {out}")
     return 0
@@ -239,6 +240,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=["dng", "tiff"],
         default="dng",
         help="file type of the drone full frames (default dng)",
+    )
+    sample.add_argument(
+        "--authors-format",
+        action="store_true",
+        help="drone tiles and tile masks as the authors' code writes them: float32 TIFFs, 1-bit PNGs (same values)",
     )
     sample.set_defaults(run=_sample)
 

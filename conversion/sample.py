@@ -35,17 +35,20 @@ def write_sample(
     full_size: bool = False,
     frame_format: str = "dng",
     overwrite: bool = False,
+    authors_format: bool = False,
 ) -> Path:
     """Write the synthetic archive to `out` (a folder; with `as_zip`, a folder holding one zip), atomically.
 
     `images` microscopy images; `frames` drone frames (reduced in size unless `full_size`), stored
     as `frame_format` (dng or tiff), with the tiles cut from them. `overwrite` replaces only a
-    folder written by this function (it holds the hidden file `MARKER`).
+    folder written by this function (it holds the hidden file `MARKER`). `authors_format` writes drone
+    tiles and tile masks as the authors' code does (float32 mode-F TIFFs, 1-bit PNGs), same values.
     """
     if seed < 0:
         raise Lens2LogitError(f"seed must be 0 or more, got {seed}")
     files = itertools.chain(
-        microscopy_files(images, seed, view_dtype), drone_files(frames, seed, view_dtype, full_size, frame_format)
+        microscopy_files(images, seed, view_dtype),
+        drone_files(frames, seed, view_dtype, full_size, frame_format, authors_format),
     )
     with staged_output(out, overwrite, foreign_files, "a sample archive written by `lens2logit sample`") as staging:
         (staging / MARKER).write_text("a synthetic archive written by `lens2logit sample`\n", encoding="utf-8")

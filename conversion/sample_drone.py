@@ -1,22 +1,24 @@
 """The drone part of the synthetic sample archive: aerial frames with cars, their masks, and tiles
 really cut from them on the 256 grid (so a tiling check has something true to find)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from conversion.constants import FULL_INTENSITY, INTENSITIES, TILE_SHAPE
+from conversion.constants import CAMERA, FULL_INTENSITY, INTENSITIES, TILE_SHAPE
 from conversion.errors import Lens2LogitError
 from conversion.images import encode_png
 from conversion.layout import intensity_folder
-from conversion.synthetic import bayer_sample, dng_bytes, processed_views, tiff_bytes
+from conversion.synthetic import bayer_sample, dng_bytes, float_tiff_bytes, processed_views, tiff_bytes
 
 FULL_FRAME_SHAPE = (3648, 5472)  # the real frames: a 14 x 21 grid of tiles, with a remainder
 SMALL_FRAME_SHAPE = (640, 896)  # the default: a 2 x 3 grid, with a remainder like the real frames
 MIN_FRAMES = 2  # a split by frame needs two
 FRAME_FORMATS = ("dng", "tiff")
 LEFT_JUSTIFY = 4  # 12-bit sensor values stored in the top 12 bits of 16
+WHITE_LEVEL = 4095  # of the 12-bit values
+BLACK_LEVEL = round(min(CAMERA["drone"]["black_level"]) * 65535) >> LEFT_JUSTIFY  # 4096 DN in 16 bits
 CAR_SHAPE = (30, 75)  # a 4.5 x 1.8 m car at 6 cm per pixel
 CAR_CELL_SHARE = 548 / (12 * 294)  # the real share of grid cells kept as tiles (at least 2 a frame here)
 
@@ -51,13 +53,14 @@ def _scene(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray
 
 
 def _captures(rgb: np.ndarray, rng: np.random.Generator) -> dict[float, np.ndarray]:
-    """12-bit captures at every intensity, left-justified to 16 bits (multiples of 16)."""
-    signal = bayer_sample(rgb) * 4000
+    """12-bit captures at every intensity, left-justified to 16 bits (multiples of 16): the black level
+    plus the signal scaled by the intensity, with noise; no value below the black level."""
+    signal = bayer_sample(rgb) * (WHITE_LEVEL - BLACK_LEVEL)
     captures = {}
     for intensity in INTENSITIES:
         scaled = signal * intensity
         noise = rng.normal(0, 1, scaled.shape).astype(np.float32) * np.sqrt(scaled / 8 + 2)
-        values = np.clip(np.rint(scaled + noise), 0, 4095).astype(np.uint16)
+        values = np.clip(np.rint(BLACK_LEVEL + scaled + noise), BLACK_LEVEL, WHITE_LEVEL).astype(np.uint16)
         captures[intensity] = values << LEFT_JUSTIFY
     return captures
 
@@ -67,20 +70,43 @@ def _mask_png(mask: np.ndarray) -> bytes:
     return encode_png(mask.astype(np.uint8) * 255)
 
 
+def _tile_files(authors_format: bool) -> tuple[Callable[[np.ndarray], bytes], Callable[[np.ndarray], bytes]]:
+    """How tiles and tile masks are written: as the archive has them, or as the authors' code writes
+    them (float32 mode-F TIFF tiles holding the integral values, 1-bit masks)."""
+    if authors_format:
+        return float_tiff_bytes, encode_png
+    return tiff_bytes, _mask_png
+
+
 def drone_files(
-    frames: int, seed: int, view_dtype: str, full_size: bool = False, frame_format: str = "dng"
+    frames: int,
+    seed: int,
+    view_dtype: str,
+    full_size: bool = False,
+    frame_format: str = "dng",
+    authors_format: bool = False,
 ) -> Iterator[tuple[str, bytes]]:
-    """(relative path, bytes) of every drone file, frame by frame, deterministic; arguments checked now."""
+    """(relative path, bytes) of every drone file, frame by frame, deterministic; arguments checked now.
+
+    `authors_format` writes tiles and tile masks as the authors' code does; their values are the same.
+    """
     if frames < MIN_FRAMES:
         raise Lens2LogitError(f"--frames must be at least {MIN_FRAMES} for a split by frame, got {frames}")
     if frame_format not in FRAME_FORMATS:
         raise Lens2LogitError(f"--frame-format must be one of {FRAME_FORMATS}, got {frame_format!r}")
-    return _frame_files(frames, seed, view_dtype, FULL_FRAME_SHAPE if full_size else SMALL_FRAME_SHAPE, frame_format)
+    shape = FULL_FRAME_SHAPE if full_size else SMALL_FRAME_SHAPE
+    return _frame_files(frames, seed, view_dtype, shape, frame_format, _tile_files(authors_format))
 
 
 def _frame_files(
-    frames: int, seed: int, view_dtype: str, shape: tuple[int, int], frame_format: str
+    frames: int,
+    seed: int,
+    view_dtype: str,
+    shape: tuple[int, int],
+    frame_format: str,
+    writers: tuple[Callable[[np.ndarray], bytes], Callable[[np.ndarray], bytes]],
 ) -> Iterator[tuple[str, bytes]]:
+    tile_bytes, tile_mask_bytes = writers
     for frame in tqdm(range(1, frames + 1), desc="sample drone", unit=" frames", disable=None):
         rng = np.random.default_rng([seed, 1_000_000 + frame])
         rgb, mask = _scene(shape, rng)
@@ -100,9 +126,9 @@ def _frame_files(
                 tile = tile_name(frame - 1, kept)  # frames numbered by sorted position from 0, as the authors do
                 kept += 1
                 for intensity, mosaic in captures.items():
-                    yield f"drone/images_tiles_256/{intensity_folder(intensity)}/{tile}.tif", tiff_bytes(mosaic[cell])
+                    yield f"drone/images_tiles_256/{intensity_folder(intensity)}/{tile}.tif", tile_bytes(mosaic[cell])
                 for folder, pixels in processed_views(captures[FULL_INTENSITY][cell], view_dtype):
                     data = encode_png(pixels) if view_dtype == "uint8" else tiff_bytes(pixels)
                     suffix = "png" if view_dtype == "uint8" else "tif"
                     yield f"drone/images_tiles_256/processed_views/{folder}/{tile}.{suffix}", data
-                yield f"drone/masks_tiles_256/{tile}.png", _mask_png(mask[cell])
+                yield f"drone/masks_tiles_256/{tile}.png", tile_mask_bytes(mask[cell])

@@ -21,7 +21,11 @@ from conversion.layout import intensity_folder
 from conversion.synthetic import bayer_sample, processed_views, tiff_bytes, to_uint16
 
 MIN_MICROSCOPY_IMAGES = len(MICROSCOPY_CLASS_COUNTS) * AUTHORS_MIN_CLASS_SIZE  # every class one the authors keep
-FULL_SCALE = 40_000  # brightest full-intensity background value, in DN
+# Full-intensity DN per unit of transmitted light, and the stain's relative optical density, per RGB
+# channel: they give the authors' raw channel means [0.566, 0.140, 0.073] and stds [0.097, 0.042,
+# 0.008] of full scale (`reference/authors-code.md`, their `train.py` normalisation).
+CHANNEL_SCALE = np.array([50_800, 13_350, 6_390], np.float32)
+STAIN_DENSITY = np.array([1.55, 5.0, 0.85], np.float32)
 
 
 def class_counts(images: int) -> dict[str, int]:
@@ -62,13 +66,13 @@ def _cell_rgb(rng: np.random.Generator) -> np.ndarray:
     nucleus = 1 / (1 + np.exp((np.hypot((y - ny) * rng.uniform(0.7, 1.3), x - nx) - radius * 0.55) / 2))
     background = 0.85 - 0.1 * ((y - 128) ** 2 + (x - 128) ** 2) / 128**2
     absorb_cell, absorb_nucleus = rng.uniform(0.1, 0.3, size=3), rng.uniform(0.3, 0.6, size=3)
-    rgb = background[..., None] * (1 - cell[..., None] * absorb_cell) * (1 - nucleus[..., None] * absorb_nucleus)
-    return rgb.astype(np.float32)
+    transmitted = (1 - cell[..., None] * absorb_cell) * (1 - nucleus[..., None] * absorb_nucleus)
+    return (background[..., None] * transmitted**STAIN_DENSITY).astype(np.float32)
 
 
 def _raw_captures(rgb: np.ndarray, rng: np.random.Generator) -> dict[float, np.ndarray]:
     """The full-intensity mosaic and its lower-intensity captures (scaled, with read and shot noise)."""
-    signal = bayer_sample(rgb) * FULL_SCALE
+    signal = bayer_sample(rgb * CHANNEL_SCALE)
     captures = {}
     for intensity in INTENSITIES:
         scaled = signal * intensity

@@ -58,6 +58,13 @@ def tiff_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def float_tiff_bytes(array: np.ndarray) -> bytes:
+    """A 32-bit float TIFF (Pillow mode F) of the values, as the authors' tile writer saves tiles."""
+    buffer = io.BytesIO()
+    Image.fromarray(array.astype(np.float32)).save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
 # DNG tags of a minimal single-channel CFA DNG that LibRaw reads (TIFF/EP and DNG 1.4 specification).
 _CFA_PHOTOMETRIC = 32803
 _IDENTITY_MATRIX = (1, 1, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1)  # 3x3 SRATIONAL numerator/denominator

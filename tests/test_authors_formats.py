@@ -10,13 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import tifffile
-from conftest import write_drone_archive
+from conftest import SEED, write_drone_archive, write_files
 from PIL import Image
 
 from conversion.archive import Archive
 from conversion.cli import main
+from conversion.convert import convert
 from conversion.drone import index_drone, index_drone_full
 from conversion.errors import ArchiveLayoutError, ImageFormatError
+from conversion.sample_drone import drone_files
 
 TILES = Path("drone/images_tiles_256")
 TILE_MASKS = Path("drone/masks_tiles_256")
@@ -122,3 +124,35 @@ def test_an_unknown_pipeline_folder_stays_an_error(archive):
     sorted(views.iterdir())[0].rename(views / "pipeline_A")
     with pytest.raises(ArchiveLayoutError, match="cannot tell which pipeline folder 'pipeline_A' holds"):
         all_rows(archive)
+
+
+def test_authors_format_sample_converts_to_the_same_package(drone_package, tmp_path):
+    archive = write_files(tmp_path / "archive", drone_files(2, SEED, "uint8", authors_format=True))
+    for path in raw_tiles(archive):
+        with Image.open(path) as tile:
+            assert tile.mode == "F"
+    for path in (archive / TILE_MASKS).iterdir():
+        with Image.open(path) as mask:
+            assert mask.mode == "1"
+    out = tmp_path / "package"
+    convert(archive, out, progress=False)
+    files = sorted(path.relative_to(out) for path in out.rglob("*") if path.is_file())
+    assert files == sorted(path.relative_to(drone_package) for path in drone_package.rglob("*") if path.is_file())
+    for relative in files:
+        assert (out / relative).read_bytes() == (drone_package / relative).read_bytes(), relative
+
+
+def test_sample_values_look_like_the_real_data(archive_dir):
+    """Microscopy raw channel means and stds, and the drone black level, within 10 % of the authors' figures."""
+    mosaics = np.stack(
+        [tifffile.imread(path) / 65535 for path in (archive_dir / "microscopy/images/raw_scale100").iterdir()]
+    )
+    channels = [mosaics[:, 0::2, 0::2], mosaics[:, 0::2, 1::2], mosaics[:, 1::2, 0::2], mosaics[:, 1::2, 1::2]]
+    red, green, blue = channels[0], np.concatenate(channels[1:3]), channels[3]
+    np.testing.assert_allclose([c.mean() for c in (red, green, blue)], [0.5663, 0.1401, 0.0731], rtol=0.1)
+    np.testing.assert_allclose([c.std() for c in (red, green, blue)], [0.097, 0.0423, 0.008], rtol=0.1)
+    black = 4096  # 0.0625 of full scale
+    for frame in (archive_dir / "drone/images_full/raw_scale100").iterdir():
+        assert tifffile.imread(frame).min() >= black
+    for frame in (archive_dir / "drone/images_full/raw_scale001").iterdir():
+        assert np.median(tifffile.imread(frame)) == pytest.approx(black, rel=0.1)  # 1 % of the signal, above black
