@@ -26,6 +26,7 @@ example:
 
 def _sample(args: argparse.Namespace) -> int:
     from conversion.sample import write_sample
+    from conversion.sample_microscopy import DROPPED_IMAGES
 
     out = write_sample(
         args.out,
@@ -39,7 +40,10 @@ def _sample(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         authors_format=args.authors_format,
     )
-    print(f"wrote a synthetic archive of {args.images} microscopy images and {args.frames} drone frames to {out}")
+    print(
+        f"wrote a synthetic archive of {args.images} microscopy images of the 9 classes (and {DROPPED_IMAGES} "
+        f"with codes the authors drop) and {args.frames} drone frames to {out}"
+    )
     return 0
 
 
@@ -156,7 +160,7 @@ def _summary(args: argparse.Namespace) -> int:
         raise Lens2LogitError(f"{args.package}: has no config {name!r}; its configs are {', '.join(configs)}")
     loaded = datasets.load_dataset(str(args.package), name, cache_dir=args.cache_dir)
     for split, dataset in loaded.items():
-        present = [c for c in ("image_id", "frame_id", "view", "intensity", "label") if c in dataset.features]
+        present = [c for c in ("image_id", "frame_id", "view", "intensity", "annotation") if c in dataset.features]
         columns = dataset.select_columns(present).to_dict()
         images = set(columns["image_id"])
         print(f"{name}/{split}: {_count(dataset.num_rows, 'row')} of {_count(len(images), 'image')}")
@@ -169,12 +173,9 @@ def _summary(args: argparse.Namespace) -> int:
             print(f"  rows per view:      raw {raw_rows}; processed {per_view or 'none'}")
         intensities = Counter(f"{value:.2f}" for value in columns["intensity"])
         print("  rows per intensity: " + ", ".join(f"{k} {v}" for k, v in sorted(intensities.items())))
-        if "label" in columns:
-            labels = dict(zip(columns["image_id"], dataset.features["label"].int2str(columns["label"]), strict=True))
-            print(
-                "  label counts (images):   "
-                + ", ".join(f"{k} {v}" for k, v in sorted(Counter(labels.values()).items()))
-            )
+        if "annotation" in columns:
+            codes = Counter(dict(zip(columns["image_id"], columns["annotation"], strict=True)).values())
+            print("  annotations (images): " + ", ".join(f"{code} {count}" for code, count in sorted(codes.items())))
     return 0
 
 
@@ -222,7 +223,7 @@ def _parser() -> argparse.ArgumentParser:
         "--images",
         type=int,
         default=45,
-        help="microscopy images (default 45; 940 is the real count)",
+        help="microscopy images of the 9 classes (default 45; 940 is the real count), plus 3 the authors drop",
     )
     sample.add_argument("--seed", type=_non_negative, default=0, help="random seed, 0 or more (default 0)")
     sample.add_argument(

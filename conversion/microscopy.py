@@ -17,9 +17,7 @@ from conversion.conditions import (
     scan_conditions,
     view_dtype,
 )
-from conversion.constants import (
-    AUTHORS_EXCLUDED_IMAGES,
-)
+from conversion.constants import AUTHORS_EXCLUDED_IMAGES
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, LabelFileError
 from conversion.features import microscopy_features
 from conversion.labels import Label, authors_classes, parse_labels

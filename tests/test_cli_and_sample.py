@@ -2,6 +2,7 @@
 
 import re
 import zipfile
+from collections import Counter
 
 import pytest
 from helpers import read_labels
@@ -16,7 +17,7 @@ from conversion.constants import (
 )
 from conversion.errors import ArchiveLayoutError
 from conversion.layout import canonical_view, parse_intensity_folder
-from conversion.sample_microscopy import class_counts
+from conversion.sample_microscopy import DROPPED_CODES, DROPPED_IMAGES, class_counts
 
 
 def test_sample_is_reproducible_and_has_every_class(tmp_path):
@@ -32,8 +33,8 @@ def test_sample_is_reproducible_and_has_every_class(tmp_path):
         assert {name.split("/")[1] for name in names} == {"microscopy", "drone"}
         assert {info.date_time for info in archive_zip.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     microscopy = [n for n in names if n.startswith("lens2logit/microscopy/")]
-    assert len([n for n in microscopy if "/raw_scale" in n]) == 45 * 7
-    assert len([n for n in microscopy if "/processed_views/" in n]) == 45 * 12
+    assert len([n for n in microscopy if "/raw_scale" in n]) == (45 + DROPPED_IMAGES) * 7
+    assert len([n for n in microscopy if "/processed_views/" in n]) == (45 + DROPPED_IMAGES) * 12
     frames = [n for n in names if n.startswith("lens2logit/drone/images_full/")]
     assert len(frames) == 4 * 7
     assert all(n.endswith(".dng") for n in frames)
@@ -47,7 +48,9 @@ def test_sample_class_counts():
 
 
 def test_sample_labels_cover_all_classes(archive_dir):
-    assert set(read_labels(archive_dir).values()) == set(MICROSCOPY_CLASS_COUNTS)
+    labels = read_labels(archive_dir)
+    assert set(labels.values()) == set(MICROSCOPY_CLASS_COUNTS) | set(DROPPED_CODES)
+    assert Counter(labels.values()) == class_counts(45) | DROPPED_CODES
 
 
 def test_sample_rejects_too_few_images_or_frames(tmp_path, capsys):
@@ -62,9 +65,9 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     out = tmp_path / "package"
     assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 0
     printed = capsys.readouterr()
-    assert "microscopy: train 684, test 171 rows" in printed.out
+    assert "microscopy: train 741, test 171 rows" in printed.out
     assert "compared with the published archive (expected for a sample or a partial archive):" in printed.out
-    assert "  microscopy/train: 684 rows, published 14,288" in printed.out
+    assert "  microscopy/train: 741 rows, published 14,288" in printed.out
     assert main(["convert", str(archive_dir), str(out), "--no-progress"]) == 1
     assert "already exists; pass --overwrite" in capsys.readouterr().err
     assert (
@@ -83,9 +86,9 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     assert "error: --expect-published: the package differs from the published archive" in capsys.readouterr().err
     assert main(["summary", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
     summary = capsys.readouterr().out
-    assert "microscopy/train: 684 rows of 36 images" in summary
-    assert "raw 252; processed 36 in 12 views" in summary
-    labels = re.search(r"microscopy/test: .*\n.*\n.*\n  label counts \(images\): +(.*)", summary).group(1)
+    assert "microscopy/train: 741 rows of 39 images" in summary
+    assert "raw 273; processed 39 in 12 views" in summary
+    labels = re.search(r"microscopy/test: .*\n.*\n.*\n  annotations \(images\): +(.*)", summary).group(1)
     assert sum(int(count) for count in re.findall(r"\d+", labels)) == 9
     assert main(["summary", str(out), "--config", "drone_full", "--cache-dir", str(tmp_path / "cache")]) == 0
     summary = capsys.readouterr().out

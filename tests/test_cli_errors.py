@@ -14,10 +14,11 @@ import pytest
 from conftest import write_drone_archive, write_files
 
 from conversion.cli import main
+from conversion.constants import INTENSITIES, PROCESSED_VIEWS
 from conversion.convert import convert
 from conversion.errors import Lens2LogitError
 from conversion.push import push
-from conversion.sample_microscopy import microscopy_files
+from conversion.sample_microscopy import DROPPED_IMAGES, microscopy_files
 
 CLI = [sys.executable, "-m", "conversion.cli"]
 
@@ -106,7 +107,8 @@ def test_check_a_microscopy_only_archive(tmp_path, capsys):
     archive = write_files(tmp_path / "archive", microscopy_files(45, 1, "uint8"))
     assert main(["check", str(archive), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "layout: microscopy 855 rows: files checked against the archive layout" in printed
+    rows = (45 + DROPPED_IMAGES) * (len(INTENSITIES) + len(PROCESSED_VIEWS))
+    assert f"layout: microscopy {rows} rows: files checked against the archive layout" in printed
     assert "tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)" in printed
     sorted((archive / "microscopy/images/raw_scale050").iterdir())[0].unlink()
     assert main(["check", str(archive), "--no-progress"]) == 1

@@ -49,7 +49,7 @@ def loaded(package, tmp_path_factory):
 
 def columns(dataset: datasets.Dataset) -> dict[str, list]:
     return dataset.select_columns(
-        ["image_id", "split", "intensity", "view", "label", "slide", "zone", "authors_excluded"]
+        ["image_id", "split", "intensity", "view", "label", "annotation", "slide", "zone", "authors_excluded"]
     ).to_dict()
 
 
@@ -115,8 +115,9 @@ def test_counts_labels_and_conditions(built, archive_dir):
         conditions = Counter(zip(rows["view"], rows["intensity"], strict=True))
         assert set(conditions.values()) == {len(images)}
         assert len(conditions) == CONDITIONS
-        label_names = dataset.features["label"].names
-        assert all(label_names[label] == labels[i] for i, label in zip(rows["image_id"], rows["label"], strict=True))
+        assert all(labels[i] == code for i, code in zip(rows["image_id"], rows["annotation"], strict=True))
+        label_ids = authors_label_ids(list(labels.items()))
+        assert all(label_ids[i] == label for i, label in zip(rows["image_id"], rows["label"], strict=True))
     assert total == len(labels)
 
 

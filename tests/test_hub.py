@@ -66,7 +66,7 @@ def run_against(hub, package, tmp_path, config: str, streaming: bool) -> str:
 
 def test_load_by_hub_id(hub, package, tmp_path):
     printed = run_against(hub, package, tmp_path, "microscopy", streaming=False)
-    assert printed.split() == ["train", "684", "test", "171"]
+    assert printed.split() == ["train", "741", "test", "171"]
     served = {path.rsplit("/", 1)[-1] for method, path, _ in hub.requests if method == "GET" and "/resolve/" in path}
     assert {shard.name for shard in (package / "microscopy").rglob("*.parquet")} <= served
 

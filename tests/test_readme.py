@@ -19,7 +19,7 @@ def test_first_command_runs_twice(tmp_path):
     for _ in range(2):
         result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=600, env=env)
         assert result.returncode == 0, result.stderr
-        assert "microscopy/train: 684 rows of 36 images" in result.stdout
+        assert "microscopy/train: 741 rows of 39 images" in result.stdout
     assert sorted(path.name for path in tmp_path.iterdir()) == ["l2l-archive", "l2l-package"]
 
 
