@@ -271,26 +271,13 @@ values are in this card's YAML metadata under `camera`:
 
 
 def _usage_section(hub_id: str, configs: list[str]) -> str:
-    """Usage snippets for the configs present: those with processed views (`view`) first."""
-    main = next((name for name in configs if name in ("microscopy", "drone")), None)
+    """Usage snippets for the configs present (`drone_full` never comes without `drone`, which gives its split)."""
+    main = "microscopy" if "microscopy" in configs else "drone"
     stream = "drone" if "drone" in configs else main  # tiles stream faster than microscopy's views
     names = ", ".join(f"`{name}`" for name in configs)
     install = """Loading needs only `pip install datasets` (version 4 or later). The `pixels` helper below
 is in `lens2logit.py` of the lens2logit project, which is not on PyPI: install the project from a
 clone of its repository with `pip install .`."""
-    if main is None:
-        return f"""## Usage
-
-{install}
-
-```python
-import numpy as np
-from datasets import load_dataset
-
-dataset = load_dataset("{hub_id}", "{configs[0]}", split="train")
-print(dataset[0]["image_id"], np.asarray(dataset[0]["raw"]).dtype)
-```
-"""
     return f"""## Usage
 
 {install}
