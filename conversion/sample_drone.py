@@ -10,7 +10,14 @@ from conversion.constants import CAMERA, FULL_INTENSITY, INTENSITIES, TILE_SHAPE
 from conversion.errors import Lens2LogitError
 from conversion.images import encode_png
 from conversion.layout import intensity_folder
-from conversion.synthetic import bayer_sample, dng_bytes, float_tiff_bytes, processed_views, tiff_bytes
+from conversion.synthetic import (
+    bayer_sample,
+    dng_bytes,
+    float_tiff_bytes,
+    processed_views,
+    smooth_noise,
+    tiff_bytes,
+)
 
 FULL_FRAME_SHAPE = (3648, 5472)  # the real frames: a 14 x 21 grid of tiles, with a remainder
 SMALL_FRAME_SHAPE = (640, 896)  # the default: a 2 x 3 grid, with a remainder like the real frames
@@ -32,23 +39,38 @@ def frame_name(frame: int) -> str:
 
 
 def _scene(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """RGB in [0, 1] of fields and a road seen from 250 m, and the car mask; cars fill some grid cells."""
+    """RGB in [0, 1] of textured fields and a road seen from 250 m, and the car mask; cars (body with a
+    darker windscreen and rear window) fill some grid cells."""
     y, x = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
     fields = 0.35 + 0.1 * np.sin(x / rng.uniform(40, 90)) * np.cos(y / rng.uniform(40, 90))
+    fields *= 0.8 + 0.25 * smooth_noise(rng, shape, 24) + 0.15 * smooth_noise(rng, shape, 3)
     rgb = np.stack([fields * 0.8, fields, fields * 0.6], axis=-1)
+    del fields
     road = np.abs(y - rng.uniform(0.3, 0.7) * shape[0] - 0.2 * (x - shape[1] / 2)) < 40
-    rgb[road] = 0.45
+    rgb[road] = (0.42 + 0.06 * smooth_noise(rng, shape, 4)[road])[:, None]
+    del y, x, road
     mask = np.zeros(shape, bool)
     rows, cols = shape[0] // TILE_SHAPE[0], shape[1] // TILE_SHAPE[1]
     cells = rng.permutation(rows * cols)[: min(rows * cols - 1, max(2, round(CAR_CELL_SHARE * rows * cols)))]
     for cell in cells:
         top, left = (cell // cols) * TILE_SHAPE[0], (cell % cols) * TILE_SHAPE[1]
         for _ in range(rng.integers(1, 4)):
-            height, width = CAR_SHAPE if rng.random() < 0.5 else CAR_SHAPE[::-1]
+            along = rng.random() < 0.5  # the car's long side along x
+            height, width = CAR_SHAPE if along else CAR_SHAPE[::-1]
             cy = top + rng.integers(0, TILE_SHAPE[0] - height)
             cx = left + rng.integers(0, TILE_SHAPE[1] - width)
-            mask[cy : cy + height, cx : cx + width] = True
-            rgb[cy : cy + height, cx : cx + width] = rng.uniform(0.05, 0.95, size=3)
+            car = np.s_[cy : cy + height, cx : cx + width]
+            mask[car] = True
+            rgb[car] = rng.uniform(0.05, 0.95, size=3)
+            body = CAR_SHAPE[1]
+            for start, end in ((0.2, 0.35), (0.75, 0.85)):  # windscreen and rear window, along the body
+                band = slice(round(start * body), round(end * body))
+                window = (
+                    np.s_[cy : cy + height, cx + band.start : cx + band.stop]
+                    if along
+                    else np.s_[cy + band.start : cy + band.stop, cx : cx + width]
+                )
+                rgb[window] = 0.08
     return rgb, mask
 
 

@@ -18,7 +18,7 @@ from conversion.errors import Lens2LogitError
 from conversion.features import VIEW_DTYPES
 from conversion.images import encode_png
 from conversion.layout import intensity_folder
-from conversion.synthetic import bayer_sample, processed_views, tiff_bytes, to_uint16
+from conversion.synthetic import bayer_sample, processed_views, smooth_noise, tiff_bytes, to_uint16
 
 MIN_MICROSCOPY_IMAGES = len(MICROSCOPY_CLASS_COUNTS) * AUTHORS_MIN_CLASS_SIZE  # every class one the authors keep
 # Full-intensity DN per unit of transmitted light, and the stain's relative optical density, per RGB
@@ -28,8 +28,8 @@ MIN_MICROSCOPY_IMAGES = len(MICROSCOPY_CLASS_COUNTS) * AUTHORS_MIN_CLASS_SIZE  #
 # lines, and a code outside their allow-list (debris, which the data page names). Added to `images`.
 DROPPED_CODES = {"MYB": 2, "DEB": 1}
 DROPPED_IMAGES = sum(DROPPED_CODES.values())
-CHANNEL_SCALE = np.array([50_800, 13_350, 6_390], np.float32)
-STAIN_DENSITY = np.array([1.55, 5.0, 0.85], np.float32)
+CHANNEL_SCALE = np.array([50_930, 13_350, 6_410], np.float32)
+STAIN_DENSITY = np.array([1.9, 5.8, 0.95], np.float32)
 
 
 def class_counts(images: int) -> dict[str, int]:
@@ -59,18 +59,28 @@ def image_names(images: int, rng: np.random.Generator) -> list[str]:
     return [AUTHORS_EXCLUDED_IMAGES[0], *(others[i] for i in sorted(chosen))]
 
 
+def _blob(y: np.ndarray, x: np.ndarray, centre: np.ndarray, radius: float, squash: float = 1.0) -> np.ndarray:
+    """A soft disc (1 inside, 0 outside, a 2-pixel edge)."""
+    return 1 / (1 + np.exp((np.hypot((y - centre[0]) * squash, x - centre[1]) - radius) / 2))
+
+
 def _cell_rgb(rng: np.random.Generator) -> np.ndarray:
-    """Bright-field blood smear look: bright background, a stained leukocyte with a nucleus; RGB in [0, 1]."""
+    """Bright-field blood smear look: a slightly mottled bright background and a stained leukocyte with
+    granular cytoplasm and a lobed, textured nucleus; transmitted light per RGB channel in [0, 1]."""
     y, x = np.mgrid[: TILE_SHAPE[0], : TILE_SHAPE[1]].astype(np.float32)
-    cy, cx = rng.uniform(96, 160, size=2)
-    radius = rng.uniform(40, 70)
-    distance = np.hypot(y - cy, x - cx)
-    cell = 1 / (1 + np.exp((distance - radius) / 2))
-    ny, nx = cy + rng.uniform(-15, 15), cx + rng.uniform(-15, 15)
-    nucleus = 1 / (1 + np.exp((np.hypot((y - ny) * rng.uniform(0.7, 1.3), x - nx) - radius * 0.55) / 2))
-    background = 0.85 - 0.1 * ((y - 128) ** 2 + (x - 128) ** 2) / 128**2
+    centre, radius = rng.uniform(96, 160, size=2), rng.uniform(40, 70)
+    cell = _blob(y, x, centre, radius)
+    lobes = [_blob(y, x, centre + rng.uniform(-18, 18, size=2), radius * rng.uniform(0.3, 0.45), rng.uniform(0.7, 1.3))
+             for _ in range(rng.integers(1, 4))]  # fmt: skip
+    nucleus = np.max(lobes, axis=0)
+    granules = smooth_noise(rng, TILE_SHAPE, 6)
+    chromatin = smooth_noise(rng, TILE_SHAPE, 12)
+    mottle = smooth_noise(rng, TILE_SHAPE, 32)
+    background = (0.85 - 0.1 * ((y - 128) ** 2 + (x - 128) ** 2) / 128**2) * (0.97 + 0.06 * mottle)
     absorb_cell, absorb_nucleus = rng.uniform(0.1, 0.3, size=3), rng.uniform(0.3, 0.6, size=3)
-    transmitted = (1 - cell[..., None] * absorb_cell) * (1 - nucleus[..., None] * absorb_nucleus)
+    cytoplasm = (cell * (0.6 + 0.8 * granules))[..., None] * absorb_cell
+    stained = (nucleus * (0.75 + 0.5 * chromatin))[..., None] * absorb_nucleus
+    transmitted = (1 - np.clip(cytoplasm, 0, 0.95)) * (1 - np.clip(stained, 0, 0.95))
     return (background[..., None] * transmitted**STAIN_DENSITY).astype(np.float32)
 
 

@@ -30,6 +30,13 @@ def bayer_sample(rgb: np.ndarray) -> np.ndarray:
     return mosaic
 
 
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], scale: int) -> np.ndarray:
+    """Texture in [0, 1]: uniform noise on a grid of `scale`-pixel cells, upsampled smoothly to `shape`."""
+    grid = rng.random((max(2, shape[0] // scale), max(2, shape[1] // scale)), dtype=np.float32)
+    texture = np.asarray(Image.fromarray(grid).resize(shape[::-1], Image.Resampling.BICUBIC))
+    return np.clip(texture, 0, 1)
+
+
 def to_uint16(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, 65535).astype(np.uint16)
 
