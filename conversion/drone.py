@@ -246,7 +246,7 @@ def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
         tiles[image_id] = DroneTile(
             image_id,
             frame_id,
-            link and link.frame,
+            link.frame if link else None,
             splits[frame_id],
             authors_splits[image_id],
             images.encode_mask(mask),
