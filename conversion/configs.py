@@ -93,10 +93,9 @@ def detect_view_dtype(archive: Archive, name: str) -> str:
     return conditions.detect_view_dtype(archive, spec.folder) if spec.has_views else "uint8"
 
 
-def _known_folders() -> set[str]:
-    """Every folder a config reads, and the folders above them."""
-    folders = [PurePosixPath(folder) for spec in CONFIGS.values() for folder in (spec.folder, spec.companion)]
-    return {str(parent) for folder in folders for parent in (folder, *folder.parents) if str(parent) != "."}
+_READ_FOLDERS = [PurePosixPath(folder) for spec in CONFIGS.values() for folder in (spec.folder, spec.companion)]
+# Every folder a config reads, and the folders above them.
+_KNOWN_FOLDERS = {str(parent) for folder in _READ_FOLDERS for parent in (folder, *folder.parents) if str(parent) != "."}
 
 
 def _unread_part(path: str) -> str | None:
@@ -112,8 +111,7 @@ def _unread_part(path: str) -> str | None:
             return "/".join([*root, head]) + "/"
         if path.startswith(spec.companion + "/"):
             return None
-    known = _known_folders()
-    depth = next(depth for depth in range(1, len(parts) + 1) if "/".join(parts[:depth]) not in known)
+    depth = next(depth for depth in range(1, len(parts) + 1) if "/".join(parts[:depth]) not in _KNOWN_FOLDERS)
     return "/".join(parts[:depth]) + ("/" if depth < len(parts) else "")
 
 

@@ -41,6 +41,11 @@ def _leftovers(out: Path) -> list[tuple[Path, str]]:
     return found
 
 
+def files_under(folder: Path) -> list[str]:
+    """Relative POSIX paths of every file under `folder`, hidden ones too, sorted."""
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+
+
 def check_apart(out: Path, inputs: Iterable[Path]) -> None:
     """Refuse an `out` that is, holds or lies inside one of `inputs`."""
     target = Path(out).resolve()

@@ -15,6 +15,7 @@ from PIL import Image
 from conversion.configs import CONFIG_NAMES
 from conversion.constants import MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES, SPLITS
 from conversion.errors import ArchiveNotFoundError, Lens2LogitError
+from conversion.output import files_under
 
 INFOS_FILE = "dataset_infos.json"
 CARD_FILE = "README.md"
@@ -62,10 +63,10 @@ def _is_package_file(relative: PurePosixPath) -> bool:
 
 def foreign_files(folder: Path) -> list[str]:
     """What `folder` holds besides the files of a lens2logit package: all of it when it is not one."""
-    files = sorted(PurePosixPath(path.relative_to(folder).as_posix()) for path in folder.rglob("*") if path.is_file())
+    files = files_under(folder)
     if not is_package(folder):
-        return [str(path) for path in files]
-    return [str(path) for path in files if not _is_package_file(path)]
+        return files
+    return [path for path in files if not _is_package_file(PurePosixPath(path))]
 
 
 def _card_infos(package: Path, report: PackageReport) -> tuple[list[dict], dict[str, datasets.DatasetInfo]]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conversion.archive import DATASET_FOLDERS
 from conversion.errors import Lens2LogitError
-from conversion.output import staged_output
+from conversion.output import files_under, staged_output
 from conversion.sample_drone import drone_files
 from conversion.sample_microscopy import MIN_MICROSCOPY_IMAGES, microscopy_files
 
@@ -21,7 +21,7 @@ def foreign_files(folder: Path) -> list[str]:
     """What `folder` holds besides a sample archive written here: all of it when it is not one."""
     entries = sorted(path.name for path in folder.iterdir())
     if MARKER not in entries:
-        return [str(path.relative_to(folder)) for path in sorted(folder.rglob("*")) if path.is_file()]
+        return files_under(folder)
     return [name for name in entries if name not in SAMPLE_ENTRIES]
 
 

@@ -1,5 +1,6 @@
 """Reading the synthetic archive back the plain way, to compare against."""
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -66,3 +67,12 @@ def tile_frames(archive: Path) -> dict[str, str]:
             if np.array_equal(frame[top : top + 256, left : left + 256], tile)
         ]
     return found
+
+
+def tree(folder: Path, pattern: str = "*") -> dict[str, str]:
+    """Every file under `folder` matching `pattern` (hidden ones too) -> sha256 of its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob(pattern))
+        if path.is_file()
+    }

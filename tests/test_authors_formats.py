@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 import tifffile
 from conftest import SEED, write_drone_archive, write_files
+from helpers import tree
 from PIL import Image
 
 from conversion.archive import Archive
@@ -111,10 +112,7 @@ def test_folders_no_config_reads_are_listed_not_fatal(archive, drone_package, tm
         assert f"not converted: {part} (no config reads it)" in printed.err
     card = (out / "README.md").read_text()
     assert "- Not converted: " + ", ".join(f"`{part}`" for part in unread) in card
-    shards = sorted(path.relative_to(out) for path in out.rglob("*.parquet"))
-    assert shards == sorted(path.relative_to(drone_package) for path in drone_package.rglob("*.parquet"))
-    for shard in shards:
-        assert (out / shard).read_bytes() == (drone_package / shard).read_bytes(), shard
+    assert tree(out, "*.parquet") == tree(drone_package, "*.parquet")
     assert main(["check", str(archive), "--no-progress"]) == 0
     assert "not checked: drone/classification/ (no config reads it)" in capsys.readouterr().out
 
@@ -136,10 +134,7 @@ def test_authors_format_sample_converts_to_the_same_package(drone_package, tmp_p
             assert mask.mode == "1"
     out = tmp_path / "package"
     convert(archive, out, progress=False)
-    files = sorted(path.relative_to(out) for path in out.rglob("*") if path.is_file())
-    assert files == sorted(path.relative_to(drone_package) for path in drone_package.rglob("*") if path.is_file())
-    for relative in files:
-        assert (out / relative).read_bytes() == (drone_package / relative).read_bytes(), relative
+    assert tree(out) == tree(drone_package)
 
 
 def test_sample_values_look_like_the_real_data(archive_dir):

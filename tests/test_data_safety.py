@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import source_tile
+from helpers import source_tile, tree
 
 from conversion.cli import main
 from conversion.constants import SPLITS
@@ -24,15 +24,6 @@ from conversion.sample_drone import drone_files
 from lens2logit import Lens2Logit
 
 CONVERT = [sys.executable, "-m", "conversion.cli", "convert"]
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Every file under `folder` (hidden ones too) -> sha256 of its bytes."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def leftovers(parent: Path) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import decode_png, read_labels, source_raw, source_view
+from helpers import decode_png, read_labels, source_raw, source_view, tree
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from conversion.constants import (
@@ -184,10 +184,7 @@ def test_rows_ordered_by_condition_file_then_image_id(loaded, package):
 def test_conversion_is_deterministic_and_packaging_independent(package, archive_zip_dir, tmp_path):
     again = tmp_path / "again"
     convert(archive_zip_dir, again, progress=False)  # same seed, but read from a zip in a folder
-    files = sorted(p.relative_to(package) for p in package.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
-    for relative in files:
-        assert (package / relative).read_bytes() == (again / relative).read_bytes(), relative
+    assert tree(again) == tree(package)
 
 
 def test_package_layout_and_parquet_settings(package):

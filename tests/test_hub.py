@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers import tree
 from hub_server import HubServer
 
 REPO_ID = "org/lens2logit"
@@ -92,10 +93,8 @@ def test_push_uploads_the_package_then_nothing(package, tmp_path):
         result = push_to(server, package, tmp_path)
         assert result.returncode == 0, result.stderr[-3000:]
         assert f"pushed {package} to {server.url}/datasets/org/pushed" in result.stdout
-        files = sorted(p.relative_to(package) for p in package.rglob("*") if p.is_file())
-        assert files == sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file())
-        for relative in files:
-            assert (package / relative).read_bytes() == (target / relative).read_bytes(), relative
+        files = tree(package)
+        assert tree(target) == files
         assert sum(map(len, server.committed)) == len(files)
         again = push_to(server, package, tmp_path)
         assert again.returncode == 0, again.stderr[-3000:]

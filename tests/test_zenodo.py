@@ -7,6 +7,7 @@ from pathlib import Path
 
 import datasets
 import pytest
+from helpers import tree
 from zenodo_server import ZenodoServer
 
 from conversion.cli import main
@@ -47,10 +48,7 @@ def test_download_convert_load_equals_the_local_archive(zenodo, package, tmp_pat
     assert sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) == ["drone.zip", "microscopy.zip"]
     converted = tmp_path / "package"
     convert(dest, converted, progress=False)
-    files = sorted(p.relative_to(package) for p in package.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(converted) for p in converted.rglob("*") if p.is_file())
-    for relative in files:
-        assert (package / relative).read_bytes() == (converted / relative).read_bytes(), relative
+    assert tree(converted) == tree(package)
 
 
 def test_second_run_downloads_nothing(zenodo, tmp_path):
