@@ -138,7 +138,7 @@ def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: list[s
             lambda views: [(v == 0) == keep_raw for v in views], input_columns="view", batched=True
         )
     elif rows == "views":
-        raise ValueError("this dataset has no processed views (drone_full holds raw frames only)")
+        raise ValueError("this dataset has no processed views (drone_full and drone_classification hold raw rows only)")
     if columns is not None:
         dataset = dataset.select_columns([column, *(name for name in columns if name != column)])
     if isinstance(dataset, datasets.IterableDataset):

@@ -5,7 +5,8 @@
 For each scale (1.0 = the real counts: 940 microscopy images, 12 full 3648x5472 drone frames and
 their ~548 tiles, every intensity and view) a synthetic archive is written once under --work and
 reused. Measured, each against its baseline:
-- convert: wall time, MB/s, peak RSS; baseline: decoding every source file (tifffile/Pillow/LibRaw).
+- convert: wall time, MB/s, peak RSS, and rows and seconds per config (`drone_classification`
+  shown); baseline: decoding every source file (tifffile/Pillow/LibRaw).
 - load: `load_dataset` cold (Arrow cache build); iteration over raw rows with `pixels` (numpy
   uint16) and a torch DataLoader (2 workers); baselines: tifffile on the loose TIFFs of the same rows,
   and copying the same bytes in memory (the memcpy limit).
@@ -86,8 +87,9 @@ def run_child(code: str, *args: str, env: dict | None = None) -> tuple[dict, flo
 CONVERT = """
 import json, sys
 from conversion.convert import convert
-convert(sys.argv[1], sys.argv[2], overwrite=True, progress=False)
-print(json.dumps({}))
+report = convert(sys.argv[1], sys.argv[2], overwrite=True, progress=False)
+rows = {name: sum(split.num_examples for split in info.splits.values()) for name, info in report.infos.items()}
+print(json.dumps({name: {"rows": rows[name], "seconds": report.seconds[name]} for name in rows}))
 """
 
 LOAD = """
@@ -185,8 +187,9 @@ def bench_scale(work: Path, scale: float) -> dict:
     package = work / f"package-{scale}"
     result = {"scale": scale, "archive_mib": folder_bytes(archive) / 2**20}
     result["decode"] = decode_all(archive)
-    _, seconds, peak = run_child(CONVERT, str(archive), str(package))
+    configs, seconds, peak = run_child(CONVERT, str(archive), str(package))
     result["convert"] = {
+        "configs": configs,  # rows and seconds (indexing and writing) per config
         "seconds": seconds,
         "mb_per_s": result["decode"]["bytes"] / 2**20 / seconds,
         "peak_rss_mib": peak,
@@ -218,6 +221,10 @@ def bench_scale(work: Path, scale: float) -> dict:
     return result
 
 
+def classification(result: dict) -> dict:
+    return result["convert"]["configs"]["drone_classification"]
+
+
 def table(results: list[dict]) -> str:
     rows = [
         ("archive MiB", lambda r: f"{r['archive_mib']:,.0f}"),
@@ -226,6 +233,8 @@ def table(results: list[dict]) -> str:
         ("convert s (MB/s)", lambda r: f"{r['convert']['seconds']:.1f} ({r['convert']['mb_per_s']:.0f})"),
         ("convert / decode-only", lambda r: f"{r['convert']['vs_decode']:.2f}x"),
         ("convert peak RSS MiB", lambda r: f"{r['convert']['peak_rss_mib']:,}"),
+        ("drone_classification rows", lambda r: f"{classification(r)['rows']:,}"),
+        ("drone_classification convert s", lambda r: f"{classification(r)['seconds']:.1f}"),
         ("load_dataset cold s", lambda r: f"{r['load']['cold_seconds']:.1f}"),
         ("numpy raw rows/s", lambda r: f"{r['load']['numpy_rows_per_s']:,.0f}"),
         ("numpy raw MB/s", lambda r: f"{r['load']['numpy_mb_per_s']:,.0f}"),

@@ -7,6 +7,7 @@ from pathlib import Path
 from conversion.archive import Archive
 from conversion.configs import CONFIG_NAMES, config, configs_in, index_config, unread
 from conversion.constants import SPLITS
+from conversion.drone_classification import AuthorsComparison
 from conversion.errors import ArchiveNotFoundError
 from conversion.package_check import is_package
 from conversion.tiling import TilingReport, check_tiling
@@ -18,6 +19,7 @@ class ArchiveReport:
     tiling: TilingReport | None = None  # None when the archive lacks tiles or frames
     unread: list[str] = field(default_factory=list)  # folders and files of the archive no config reads
     numbering: str = ""  # how tile names number their frames (drone archives)
+    authors: AuthorsComparison | None = None  # the authors' classification files, when checked
     problems: list[str] = field(default_factory=list)
 
 
@@ -40,6 +42,9 @@ def check_archive(archive: Archive, sources: list[Path], progress: bool = True) 
     for name, index in indexes.items():
         report.rows[name] = sum(index.num_rows(split) for split in SPLITS)
         report.problems += [f"{name}: {problem}" for problem in index.skipped]
+    if "drone_classification" in indexes:
+        report.authors = indexes["drone_classification"].authors
+        report.problems += report.authors.differences
     if "drone" in indexes and "drone_full" in indexes:
         report.numbering = indexes["drone"].numbering
         report.tiling = check_tiling(archive, indexes["drone"], indexes["drone_full"], progress)

@@ -16,19 +16,23 @@ from conversion.constants import (
     AUTHORS_MIN_CLASS_SIZE,
     BAYER_PATTERN,
     CAMERA,
+    CAR_THRESHOLD,
     CITATION,
     DEMOSAICING,
     DENOISING,
+    DRONE_CLASSES,
     HOMEPAGE,
     INTENSITIES,
     LICENSE,
     MICROSCOPY_CLASSES,
     PROCESSED_VIEWS,
+    SELECTION_SEED,
     SHARPENING,
     SPLITS,
     ZENODO_DOI,
 )
 from conversion.drone import DroneFullIndex, DroneIndex
+from conversion.drone_classification import DroneClassificationIndex
 from conversion.errors import Lens2LogitError
 from conversion.figures import FIGURES
 from conversion.microscopy import MicroscopyIndex
@@ -79,6 +83,22 @@ COLUMNS = {
         "`np.asarray(image)` gives the uint16 values exactly",
         "mask": "car mask of the frame, 1-bit PNG decoding to bool",
         "preview": "small 8-bit JPEG quick-look, demosaiced and stretched",
+    },
+    "drone_classification": {
+        "image_id": "the authors' id `NN_IIIII`: frame NN; IIIII numbers the kept car cells from 0, then the no-car "
+        "cells",
+        "preview": "small 8-bit JPEG quick-look, demosaiced and stretched",
+        "label": "`car` (0) or `no_car` (1), the authors' class ids",
+        "mask": "car mask of the cell, 1-bit PNG decoding to bool",
+        "car_fraction": "share of car pixels in the mask: 0 for `no_car`, above 0.01 for `car`",
+        "frame_id": "`NN`: the frame's 0-based position in the sorted listing of the full frames",
+        "frame": "file stem of the full frame the cell is cut from",
+        "grid_row, grid_col": "the cell's position in the frame's 256-pixel grid (row by row from the top left)",
+        "authors_split": "`train` or `validation`: the authors' `StratifiedShuffleSplit(train_size=0.8, "
+        "random_state=1)` over the set in id order, to reproduce their numbers (frames on both sides)",
+        "intensity": "fraction of the full exposure (float64): " + ", ".join(f"{i:.2f}" for i in INTENSITIES),
+        "raw": f"{BAYER_PATTERN} Bayer mosaic, the cell of the full frame exactly (uint16 256x256, 12-bit values "
+        "left-justified)",
     },
 }
 
@@ -246,7 +266,68 @@ frame. Same frame split as `drone`.
 """
 
 
-_SECTIONS = {"microscopy": _microscopy_section, "drone": _drone_section, "drone_full": _drone_full_section}
+def _authors_files(index: DroneClassificationIndex) -> str:
+    authors = index.authors
+    if not authors.compared:
+        return (
+            "The archive holds none of the files the authors' code writes for this set (`classification/`), "
+            "so there was nothing to compare it with."
+        )
+    lines = [f"- {line}" for line in authors.compared + authors.differences]
+    return "Compared with the authors' own files in the archive:\n\n" + "\n".join(lines)
+
+
+def _drone_classification_section(info: datasets.DatasetInfo, index: DroneClassificationIndex) -> str:
+    def count(split: str, label: int) -> int:
+        return sum(c.split == split and c.label == label for c in index.cells.values())
+
+    counts = _table(
+        ["split", "frames", *DRONE_CLASSES, "rows"],
+        [
+            [
+                s,
+                len({c.frame for c in index.cells.values() if c.split == s}),
+                *(count(s, label) for label in range(len(DRONE_CLASSES))),
+                f"{info.splits[s].num_examples:,}",
+            ]
+            for s in SPLITS
+        ],
+    )
+    authors = Counter(c.authors_split for c in index.cells.values())
+    intensities = ", ".join(f"{condition.intensity:.2f}" for condition in index.conditions)
+    return f"""## Config `drone_classification`
+
+The authors' car / no-car set, cut from the full frames exactly as their code does
+(`DroneDatasetClassificationTiled`): one row per cell and intensity (intensities present:
+{intensities}); the same cells at every intensity, since only the masks choose them.
+
+{counts}
+
+{_columns("drone_classification")}
+
+### How the cells are chosen
+Each full frame, in the sorted listing of the frames (position `NN`), is cut on the 256-pixel grid
+row by row, the remainder dropped. A cell whose mask is empty is `no_car`; one whose mask is more
+than {CAR_THRESHOLD:.0%} car (mean above {CAR_THRESHOLD}) is `car`; cells in between are dropped. With N car and M
+no-car cells in a frame, Python's `random.seed({SELECTION_SEED})`, then `random.shuffle` of the no-car list
+if N <= M (else of the car list), and its first |N - M| cells are dropped: each frame keeps
+min(N, M) cells of each class, in grid order. Ids number the kept car cells from `NN_00000`, then
+the no-car cells after them.
+
+### Splits
+By frame, as `drone`: test frames {", ".join(sorted({c.frame for c in index.cells.values() if c.split == "test"}))}.
+The authors' own split of the set is in `authors_split` ({authors["train"]} train, {authors["validation"]} validation).
+
+{_authors_files(index)}
+"""
+
+
+_SECTIONS = {
+    "microscopy": _microscopy_section,
+    "drone": _drone_section,
+    "drone_full": _drone_full_section,
+    "drone_classification": _drone_classification_section,
+}
 
 
 def _camera_section() -> str:

@@ -67,7 +67,10 @@ def _convert(args: argparse.Namespace) -> int:
         print(f"not converted: {part} (no config reads it)", file=sys.stderr)
     for name, info in report.infos.items():
         counts = ", ".join(f"{split} {info.splits[split].num_examples:,}" for split in SPLITS)
-        print(f"{name}: {counts} rows; {info.download_size / 2**20:.1f} MiB of Parquet")
+        size = info.download_size / 2**20
+        print(f"{name}: {counts} rows; {size:.1f} MiB of Parquet; {report.seconds[name]:.1f} s")
+    if report.authors is not None:
+        _print_authors(report.authors)
     found = differences(report.infos)
     if found:
         print("compared with the published archive (expected for a sample or a partial archive):")
@@ -119,6 +122,8 @@ def _check(args: argparse.Namespace) -> int:
     print(f"layout: {rows}: files checked against the archive layout")
     for part in report.unread:
         print(f"not checked: {part} (no config reads it)")
+    if report.authors is not None:
+        _print_authors(report.authors)
     tiling = report.tiling
     if tiling is None:
         print("tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)")
@@ -131,6 +136,16 @@ def _check(args: argparse.Namespace) -> int:
     )
     print(f"frame numbering: the NN of a tile's name is {report.numbering}")
     return 1 if report.problems or not tiling.compared else 0
+
+
+def _print_authors(authors) -> None:
+    """What the authors' classification files in the archive were compared with (differences on stderr)."""
+    for difference in authors.differences:
+        print(f"differs from the authors' classification files: {difference}", file=sys.stderr)
+    if not authors.compared:
+        print("drone_classification: the archive holds no classification files of the authors to compare with")
+    for line in authors.compared:
+        print(f"drone_classification compared with the authors' files: {line}")
 
 
 def _count(number: int, noun: str) -> str:

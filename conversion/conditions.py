@@ -110,7 +110,8 @@ def scan_conditions(
     return conditions
 
 
-def _folder_of(archive: Archive, path: str) -> str:
+def folder_of(archive: Archive, path: str) -> str:
+    """Where the folder of a file really is, for messages."""
     return archive.where(path).rsplit("/", 1)[0]
 
 
@@ -135,7 +136,7 @@ def reconcile_conditions(
         if missing := sorted(reference.files.keys() - condition.files.keys()):
             problems.report(
                 ArchiveLayoutError(
-                    f"{_folder_of(archive, next(iter(condition.files.values())))}: {len(missing)} image(s) of "
+                    f"{folder_of(archive, next(iter(condition.files.values())))}: {len(missing)} image(s) of "
                     f"{REFERENCE} missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
                 )
             )

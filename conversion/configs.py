@@ -8,10 +8,15 @@ from typing import Protocol
 import datasets
 import pyarrow as pa
 
-from conversion import conditions, drone, microscopy
+from conversion import conditions, drone, drone_classification, microscopy
 from conversion.archive import Archive
 from conversion.errors import ArchiveNotFoundError, Lens2LogitError
-from conversion.features import drone_features, drone_full_features, microscopy_features
+from conversion.features import (
+    drone_classification_features,
+    drone_features,
+    drone_full_features,
+    microscopy_features,
+)
 
 DESCRIPTIONS = {
     "microscopy": (
@@ -25,6 +30,11 @@ DESCRIPTIONS = {
     "drone_full": (
         "Raw-Drone full frames: the 12 raw 3648x5472 RGGB frames the tiles were cut from, with full car "
         "masks, at every intensity present; same frame split as `drone`."
+    ),
+    "drone_classification": (
+        "Raw-Drone car / no-car classification: the authors' 930 balanced 256x256 cells of the full frames "
+        "(chosen from the car masks by their rule), as raw 12-bit RGGB mosaics at every intensity present; "
+        "same frame split as `drone`."
     ),
 }
 
@@ -51,6 +61,8 @@ class Config:
     features: Callable[[str], datasets.Features]  # of the processed views' dtype
     has_views: bool  # processed views under `folder`, whose dtype is read from the archive
     companion: str  # the folder of the labels or masks that go with `folder`
+    compared: str = ""  # a folder of the authors' own outputs that the config compares its rows with
+    is_compared: Callable[[str], bool] = lambda path: False  # which files of `compared` it reads
 
     @property
     def dataset(self) -> str:
@@ -63,6 +75,15 @@ CONFIGS = {
     "drone": Config(drone.TILES, drone.index_drone, drone_features, True, drone.TILE_MASKS),
     "drone_full": Config(
         drone.FRAMES, drone.index_drone_full, lambda _: drone_full_features(), False, drone.FRAME_MASKS
+    ),
+    "drone_classification": Config(
+        drone.FRAMES,
+        drone_classification.index_drone_classification,
+        lambda _: drone_classification_features(),
+        False,
+        drone.FRAME_MASKS,
+        drone_classification.AUTHORS_FOLDER,
+        drone_classification.is_authors_file,
     ),
 }
 CONFIG_NAMES = tuple(CONFIGS)
@@ -93,7 +114,12 @@ def detect_view_dtype(archive: Archive, name: str) -> str:
     return conditions.detect_view_dtype(archive, spec.folder) if spec.has_views else "uint8"
 
 
-_READ_FOLDERS = [PurePosixPath(folder) for spec in CONFIGS.values() for folder in (spec.folder, spec.companion)]
+_READ_FOLDERS = [
+    PurePosixPath(folder)
+    for spec in CONFIGS.values()
+    for folder in (spec.folder, spec.companion, spec.compared)
+    if folder
+]
 # Every folder a config reads, and the folders above them.
 _KNOWN_FOLDERS = {str(parent) for folder in _READ_FOLDERS for parent in (folder, *folder.parents) if str(parent) != "."}
 
@@ -109,13 +135,13 @@ def _unread_part(path: str) -> str | None:
             if len(parts) == len(root) + 1 or conditions.is_condition_folder(head, spec.has_views):
                 return None
             return "/".join([*root, head]) + "/"
-        if path.startswith(spec.companion + "/"):
+        if path.startswith(spec.companion + "/") or spec.is_compared(path):
             return None
     depth = next(depth for depth in range(1, len(parts) + 1) if "/".join(parts[:depth]) not in _KNOWN_FOLDERS)
     return "/".join(parts[:depth]) + ("/" if depth < len(parts) else "")
 
 
 def unread(archive: Archive) -> list[str]:
-    """The folders and files of the archive that no config reads (e.g. the authors' `rgb_scaleXXX/`
-    or a `classification/` folder), each named once, sorted."""
+    """The folders and files of the archive that no config reads (e.g. the authors' `rgb_scaleXXX/`),
+    each named once, sorted."""
     return sorted({part for path in archive.paths("") if (part := _unread_part(path)) is not None})

@@ -84,6 +84,12 @@ MICROSCOPY_LABEL_FILE = "Ma190c_annotations.dat"
 
 # Raw-Drone: 548 tiles with cars, cut from 12 full frames.
 DRONE_TILES = 548
+# The authors' car / no-car set: per frame, the 256-grid cells whose mask is empty (`no_car`) or more than
+# CAR_THRESHOLD car (`car`), the larger class cut to the size of the smaller after random.seed(SELECTION_SEED).
+DRONE_CLASSES = ("car", "no_car")
+CAR_THRESHOLD = 0.01
+SELECTION_SEED = 72
+DRONE_CLASSIFICATION_TILES = 930
 
 # The authors' split protocol: StratifiedShuffleSplit(train_size=0.8, random_state=1).
 TRAIN_FRACTION = 0.8

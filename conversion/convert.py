@@ -3,9 +3,12 @@
 import itertools
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import datasets
 import pyarrow as pa
@@ -18,6 +21,7 @@ from conversion.archive_check import require_configs
 from conversion.card import DEFAULT_HUB_ID, check_hub_id, write_card
 from conversion.configs import CONFIG_NAMES, ConfigIndex, index_config, unread
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS
+from conversion.drone_classification import AuthorsComparison
 from conversion.errors import Lens2LogitError
 from conversion.figures import write_figures
 from conversion.output import staged_output, write_text_atomically
@@ -27,6 +31,7 @@ from conversion.parquet import write_shards
 logger = logging.getLogger(__name__)
 
 DATASET_NAME = "lens2logit"
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,6 +40,17 @@ class ConversionReport:
     skipped: list[str] = field(default_factory=list)  # problems let through by allow_missing
     absent: list[str] = field(default_factory=list)  # configs whose folder is not in the archive
     unread: list[str] = field(default_factory=list)  # folders and files of the archive no config reads
+    authors: AuthorsComparison | None = None  # the authors' classification files, when converted
+    seconds: dict[str, float] = field(default_factory=dict)  # per config: indexing and writing
+
+
+def _timed(seconds: dict[str, float], name: str, work: Callable[[], T]) -> T:
+    """`work()`, its wall time added to `seconds[name]`."""
+    start = time.perf_counter()
+    try:
+        return work()
+    finally:
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
 
 
 def write_infos(path: Path, infos: dict[str, datasets.DatasetInfo]) -> None:
@@ -117,11 +133,18 @@ def convert(
         Archive(sources) as archive,
     ):
         names = require_configs(archive, sources)
-        indexes = {name: index_config(archive, name, allow_missing) for name in names}
+        seconds: dict[str, float] = {}  # the drone configs share the linking of tiles to frames: the first pays
+        indexes = {name: _timed(seconds, name, partial(index_config, archive, name, allow_missing)) for name in names}
         not_read = unread(archive)
-        infos = {name: _write_config(archive, index, staging, progress) for name, index in indexes.items()}
+        infos = {
+            name: _timed(seconds, name, partial(_write_config, archive, index, staging, progress))
+            for name, index in indexes.items()
+        }
         figures = write_figures(archive, indexes, staging / ASSETS)
         write_infos(staging / INFOS_FILE, infos)
         write_card(staging, infos, indexes, hub_id, figures, not_read)
     skipped = [f"{name}: {problem}" for name, index in indexes.items() for problem in index.skipped]
-    return ConversionReport(infos, skipped, [name for name in CONFIG_NAMES if name not in indexes], not_read)
+    absent = [name for name in CONFIG_NAMES if name not in indexes]
+    classification = indexes.get("drone_classification")
+    authors = classification.authors if classification else None
+    return ConversionReport(infos, skipped, absent, not_read, authors, seconds)

@@ -31,7 +31,7 @@ from conversion.conditions import (
 from conversion.constants import TILE_SHAPE
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
 from conversion.features import drone_features, drone_full_features
-from conversion.grid import Cell, link_tiles, numbering
+from conversion.grid import Cell, link_tiles, listing_positions, numbering
 from conversion.splits import authors_tile_split, frame_split
 
 TILES = "drone/images_tiles_256"
@@ -174,17 +174,19 @@ def _tile_frame(image_id: str, where: str) -> int:
 @dataclass(frozen=True)
 class FrameLinks:
     cells: dict[str, Cell | None]  # tile id -> the cell of a full frame it equals, at full intensity
-    frames: list[str]  # stems of the full frames, sorted
+    positions: dict[str, int]  # frame stem -> its position in the sorted listing, the authors' number
+    shapes: dict[str, tuple[int, int]]  # frame stem -> (height, width)
 
 
-@functools.lru_cache(maxsize=1)  # the `drone` and `drone_full` indexes of one conversion share it
+@functools.lru_cache(maxsize=1)  # the drone configs' indexes of one conversion share it
 def frame_links(archive: Archive) -> FrameLinks:
     """Which cell of which full frame each tile of `raw_scale100` is; empty without full frames."""
     tiles = scan_conditions(archive, TILES, TIFF_SUFFIXES).get(REFERENCE)
     frames = scan_conditions(archive, FRAMES, FRAME_SUFFIXES, with_views=False).get(REFERENCE)
     if tiles is None or frames is None:
-        return FrameLinks({}, [])
-    return FrameLinks(link_tiles(archive, tiles.files, frames.files), sorted(frames.files))
+        return FrameLinks({}, {}, {})
+    cells, shapes = link_tiles(archive, tiles.files, frames.files)
+    return FrameLinks(cells, listing_positions(frames.files), shapes)
 
 
 def _check_links(archive: Archive, tiles: dict[str, str], links: FrameLinks, problems: Problems) -> None:
@@ -236,7 +238,7 @@ def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
     splits = _tile_split(archive, reference)
     authors_splits = authors_tile_split(list(reference))
     links = frame_links(archive)
-    if links.frames:
+    if links.positions:
         _check_links(archive, reference, links, problems)
     tiles = {}
     for image_id in image_ids:
@@ -254,7 +256,7 @@ def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
         )
     ordered = keep_images(conditions, set(image_ids))
     return DroneIndex(
-        tiles, ordered, view_dtype(archive, ordered), numbering(links.cells, links.frames), problems.found
+        tiles, ordered, view_dtype(archive, ordered), numbering(links.cells, links.positions), problems.found
     )
 
 

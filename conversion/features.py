@@ -2,7 +2,7 @@
 
 import datasets
 
-from conversion.constants import MICROSCOPY_CLASSES, TILE_SHAPE, VIEW_NAMES
+from conversion.constants import DRONE_CLASSES, MICROSCOPY_CLASSES, TILE_SHAPE, VIEW_NAMES
 from conversion.errors import Lens2LogitError
 
 VIEW_DTYPES = ("uint8", "uint16")
@@ -67,5 +67,25 @@ def drone_full_features() -> datasets.Features:
             "raw": datasets.Image(),
             "mask": datasets.Image(),
             "preview": datasets.Image(),
+        }
+    )
+
+
+def drone_classification_features() -> datasets.Features:
+    """The authors' car / no-car cells, in the column order of contract v2 (no `split` column)."""
+    return datasets.Features(
+        {
+            "image_id": datasets.Value("string"),
+            "preview": datasets.Image(),
+            "label": datasets.ClassLabel(names=list(DRONE_CLASSES)),
+            "mask": datasets.Image(),
+            "car_fraction": datasets.Value("float32"),
+            "frame_id": datasets.Value("int32"),
+            "frame": datasets.Value("string"),
+            "grid_row": datasets.Value("int32"),
+            "grid_col": datasets.Value("int32"),
+            "authors_split": datasets.Value("string"),
+            "intensity": datasets.Value("float64"),
+            "raw": datasets.Array2D(TILE_SHAPE, "uint16"),
         }
     )

@@ -12,6 +12,7 @@ from conversion.archive import Archive
 from conversion.conditions import REFERENCE
 from conversion.configs import ConfigIndex
 from conversion.constants import RAW_VIEW, TILE_SHAPE
+from conversion.grid import cell
 
 CELL = 128  # pixels a tile is shown at
 CAPTION = 16  # pixels of caption below each tile
@@ -26,6 +27,8 @@ FIGURES = {
     "(demosaicing, sharpening, denoising as two + one + two letters: `bisga` = bilinear, sharpening filter, "
     "gaussian).",
     "drone_masks.png": "Drone tiles at full intensity with their car masks in red.",
+    "drone_classification.png": "The first cells of each class of `drone_classification` at full intensity "
+    "(top row `car`, bottom row `no_car`), car masks in red.",
 }
 
 
@@ -81,15 +84,37 @@ def _microscopy(archive: Archive, index) -> dict[str, bytes]:
     return figures
 
 
+def _with_mask(mosaic: np.ndarray, mask_png: bytes) -> np.ndarray:
+    """8-bit RGB of a drone mosaic with its car mask (1-bit PNG) in red."""
+    rgb = images.display_rgb(mosaic).astype(np.float32)
+    mask = np.asarray(Image.open(io.BytesIO(mask_png)).convert("L"))[::2, ::2] > 0
+    rgb[mask] = 0.4 * rgb[mask] + 0.6 * MASK_COLOUR
+    return rgb.astype(np.uint8)
+
+
 def _drone(archive: Archive, index) -> dict[str, bytes]:
     full = {condition.name: condition for condition in index.conditions}[REFERENCE].files
     cells = []
     for image_id in list(index.tiles)[:DRONE_TILES_SHOWN]:
-        rgb = images.display_rgb(_mosaic(archive, full[image_id])).astype(np.float32)
-        mask = np.asarray(Image.open(io.BytesIO(index.tiles[image_id].mask)).convert("L"))[::2, ::2] > 0
-        rgb[mask] = 0.4 * rgb[mask] + 0.6 * MASK_COLOUR
-        cells.append((rgb.astype(np.uint8), f"{image_id} {index.tiles[image_id].car_fraction:.1%}"))
+        tile = index.tiles[image_id]
+        cells.append((_with_mask(_mosaic(archive, full[image_id]), tile.mask), f"{image_id} {tile.car_fraction:.1%}"))
     return {"drone_masks.png": _grid(cells, 4)} if cells else {}
+
+
+def _drone_classification(archive: Archive, index) -> dict[str, bytes]:
+    """The first DRONE_TILES_SHOWN / 2 cells of each class, cut from their frames at full intensity."""
+    full = {condition.name: condition for condition in index.conditions}[REFERENCE].files
+    classes = [[c for c in index.cells.values() if c.label == label] for label in range(2)]
+    per_class = min(DRONE_TILES_SHOWN // 2, *map(len, classes))
+    shown = [chosen[:per_class] for chosen in classes]
+    mosaics = {}  # frame stem -> mosaic; few frames, since the first cells come from the first frames
+    cells = []
+    for chosen in (c for row in shown for c in row):
+        if chosen.frame not in mosaics:
+            mosaics[chosen.frame] = index.read_frame(archive, full[chosen.frame], chosen.frame)
+        tile = cell(mosaics[chosen.frame], chosen.position)
+        cells.append((_with_mask(tile, chosen.mask), f"{chosen.image_id} {chosen.car_fraction:.1%}"))
+    return {"drone_classification.png": _grid(cells, per_class)} if per_class else {}
 
 
 def write_figures(archive: Archive, indexes: dict[str, ConfigIndex], folder: Path) -> list[str]:
@@ -99,6 +124,8 @@ def write_figures(archive: Archive, indexes: dict[str, ConfigIndex], folder: Pat
         figures.update(_microscopy(archive, indexes["microscopy"]))
     if "drone" in indexes:
         figures.update(_drone(archive, indexes["drone"]))
+    if "drone_classification" in indexes:
+        figures.update(_drone_classification(archive, indexes["drone_classification"]))
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in figures.items():
         (folder / name).write_bytes(data)

@@ -42,19 +42,37 @@ def grid(frame: np.ndarray) -> dict[bytes, Position]:
     return {digest(cell(frame, (row, col))): (row, col) for row in range(rows) for col in range(cols)}
 
 
-def link_tiles(archive: Archive, tiles: dict[str, str], frames: dict[str, str]) -> dict[str, Cell | None]:
+def cell_counts(mask: np.ndarray) -> np.ndarray:
+    """True pixels in every whole 256x256 cell of a bool mask: (grid rows, grid columns)."""
+    rows, cols = mask.shape[0] // TILE_SHAPE[0], mask.shape[1] // TILE_SHAPE[1]
+    cells = mask[: rows * TILE_SHAPE[0], : cols * TILE_SHAPE[1]].reshape(rows, TILE_SHAPE[0], cols, TILE_SHAPE[1])
+    return cells.sum(axis=(1, 3))
+
+
+def listing_positions(frames: dict[str, str]) -> dict[str, int]:
+    """Each frame's (stem -> archive path) 0-based position in the sorted listing of its file names,
+    the number the authors give it (`sorted(os.listdir(folder))`)."""
+    names = sorted(frames, key=lambda stem: PurePosixPath(frames[stem]).name)
+    return {stem: position for position, stem in enumerate(names)}
+
+
+def link_tiles(
+    archive: Archive, tiles: dict[str, str], frames: dict[str, str]
+) -> tuple[dict[str, Cell | None], dict[str, tuple[int, int]]]:
     """For each tile (id -> archive path), the cell of the frames (stem -> archive path) it equals, or
-    None; one frame is held in memory at a time, and only digests are kept."""
+    None; and each frame's shape. One frame is held in memory at a time, and only digests are kept."""
     cells: dict[bytes, Cell] = {}
+    shapes = {}
     for stem, path in tqdm(sorted(frames.items()), desc="link tiles to frames", unit=" frames", disable=None):
         mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, archive.where(path))
+        shapes[stem] = mosaic.shape
         for key, position in grid(mosaic).items():
             cells.setdefault(key, Cell(stem, position))
     links = {}
     for tile_id, path in sorted(tiles.items()):
         pixels = images.decode_raw(archive.read_bytes(path), TILE_SHAPE, archive.where(path))
         links[tile_id] = cells.get(digest(pixels))
-    return links
+    return links, shapes
 
 
 def _file_number(stem: str) -> int | None:
@@ -62,13 +80,13 @@ def _file_number(stem: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def numbering(links: dict[str, Cell | None], frames: list[str]) -> str:
-    """How tile names (`NN_IIIII`) number their frames, from the tiles linked to frames (stems `frames`)."""
+def numbering(links: dict[str, Cell | None], positions: dict[str, int]) -> str:
+    """How tile names (`NN_IIIII`) number their frames, from the tiles linked to frames (`positions`:
+    each frame's position in the sorted listing)."""
     pairs = {(int(tile_id.split("_")[0]), link.frame) for tile_id, link in links.items() if link is not None}
-    listing = sorted(frames)
     if not pairs:
         return "unknown: no tile is linked to a full frame"
-    if all(listing.index(frame) == number for number, frame in pairs):
+    if all(positions[frame] == number for number, frame in pairs):
         return "the frame's 0-based position in the sorted listing of the full frames (as the authors' code)"
     if all(_file_number(frame) == number for number, frame in pairs):
         return "the number at the end of the frame's file name"

@@ -2,23 +2,32 @@
 
 The top-level `dataset_infos.json` of this repository is written from here (`lens2logit infos`),
 and a conversion is compared against it. Drone tiles per frame are not published, so the drone
-configs carry their features (and `drone` a total), not counts per split.
+configs carry their features (and `drone` and `drone_classification` a total), not counts per split.
 """
 
 import datasets
 
 from conversion.constants import (
+    DRONE_CLASSIFICATION_TILES,
     DRONE_TILES,
     INTENSITIES,
     MICROSCOPY_CLASS_COUNTS,
     PROCESSED_VIEWS,
     SPLITS,
 )
-from conversion.features import drone_features, drone_full_features, microscopy_features
+from conversion.features import (
+    drone_classification_features,
+    drone_features,
+    drone_full_features,
+    microscopy_features,
+)
 from conversion.splits import stratified_split
 
 CONDITIONS_PER_IMAGE = len(PROCESSED_VIEWS) + len(INTENSITIES)
-PUBLISHED_TOTALS = {"drone": DRONE_TILES * CONDITIONS_PER_IMAGE}  # rows over both splits
+PUBLISHED_TOTALS = {  # rows over both splits
+    "drone": DRONE_TILES * CONDITIONS_PER_IMAGE,
+    "drone_classification": DRONE_CLASSIFICATION_TILES * len(INTENSITIES),
+}
 
 
 def published_split_images() -> dict[str, int]:
@@ -38,6 +47,9 @@ def published_infos() -> dict[str, datasets.DatasetInfo]:
         "microscopy": datasets.DatasetInfo(features=microscopy_features(), splits=splits, config_name="microscopy"),
         "drone": datasets.DatasetInfo(features=drone_features(), config_name="drone"),
         "drone_full": datasets.DatasetInfo(features=drone_full_features(), config_name="drone_full"),
+        "drone_classification": datasets.DatasetInfo(
+            features=drone_classification_features(), config_name="drone_classification"
+        ),
     }
 
 

@@ -27,7 +27,13 @@ LEFT_JUSTIFY = 4  # 12-bit sensor values stored in the top 12 bits of 16
 WHITE_LEVEL = 4095  # of the 12-bit values
 BLACK_LEVEL = round(min(CAMERA["drone"]["black_level"]) * 65535) >> LEFT_JUSTIFY  # 4096 DN in 16 bits
 CAR_SHAPE = (30, 75)  # a 4.5 x 1.8 m car at 6 cm per pixel
-CAR_CELL_SHARE = 548 / (12 * 294)  # the real share of grid cells kept as tiles (at least 2 a frame here)
+CAR_END = 20  # pixels of a car reaching into a cell from its edge: 600 pixels, under 1 % of the cell
+# The real frames: 465 cells more than 1 % car (the classification set's car class), 83 more with a car's end.
+CAR_CELL_SHARE = 465 / (12 * 294)
+CAR_END_SHARE = 83 / 465  # cells with a car's end per car cell
+# Car cells of the small frames in turn: fewer than, more than, and as many as the empty cells plus one,
+# so the classification rule cuts either class.
+SMALL_FRAME_CAR_CELLS = (2, 4, 3)
 
 
 def tile_name(frame: int, tile: int) -> str:
@@ -38,9 +44,18 @@ def frame_name(frame: int) -> str:
     return f"DJI_{frame:04d}"
 
 
-def _scene(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _car_cells(shape: tuple[int, int], frame: int) -> tuple[int, int]:
+    """(cells with cars, cells with a car's end only) of a frame: the real shares on full-size frames."""
+    cells = (shape[0] // TILE_SHAPE[0]) * (shape[1] // TILE_SHAPE[1])
+    cars = round(CAR_CELL_SHARE * cells) if shape == FULL_FRAME_SHAPE else SMALL_FRAME_CAR_CELLS[frame % 3]
+    cars = min(cars, cells - 2)  # room for a car's end and an empty cell
+    return cars, max(1, round(CAR_END_SHARE * cars))
+
+
+def _scene(shape: tuple[int, int], frame: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """RGB in [0, 1] of textured fields and a road seen from 250 m, and the car mask; cars (body with a
-    darker windscreen and rear window) fill some grid cells."""
+    darker windscreen and rear window) fill some grid cells, and in a few others only the end of a car
+    reaches in from the left edge (under 1 % of the cell: the classification rule drops such cells)."""
     y, x = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
     fields = 0.35 + 0.1 * np.sin(x / rng.uniform(40, 90)) * np.cos(y / rng.uniform(40, 90))
     fields *= 0.8 + 0.25 * smooth_noise(rng, shape, 24) + 0.15 * smooth_noise(rng, shape, 3)
@@ -50,9 +65,16 @@ def _scene(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray
     rgb[road] = (0.42 + 0.06 * smooth_noise(rng, shape, 4)[road])[:, None]
     del y, x, road
     mask = np.zeros(shape, bool)
-    rows, cols = shape[0] // TILE_SHAPE[0], shape[1] // TILE_SHAPE[1]
-    cells = rng.permutation(rows * cols)[: min(rows * cols - 1, max(2, round(CAR_CELL_SHARE * rows * cols)))]
-    for cell in cells:
+    cols = shape[1] // TILE_SHAPE[1]
+    cars, ends = _car_cells(shape, frame)
+    cells = rng.permutation((shape[0] // TILE_SHAPE[0]) * cols)
+    for cell in cells[cars : cars + ends]:
+        top, left = (cell // cols) * TILE_SHAPE[0], (cell % cols) * TILE_SHAPE[1]
+        row = top + rng.integers(0, TILE_SHAPE[0] - CAR_SHAPE[0])
+        car_end = np.s_[row : row + CAR_SHAPE[0], left : left + CAR_END]
+        mask[car_end] = True
+        rgb[car_end] = rng.uniform(0.05, 0.95, size=3)
+    for cell in cells[:cars]:
         top, left = (cell // cols) * TILE_SHAPE[0], (cell % cols) * TILE_SHAPE[1]
         for _ in range(rng.integers(1, 4)):
             along = rng.random() < 0.5  # the car's long side along x
@@ -131,7 +153,7 @@ def _frame_files(
     tile_bytes, tile_mask_bytes = writers
     for frame in tqdm(range(1, frames + 1), desc="sample drone", unit=" frames", disable=None):
         rng = np.random.default_rng([seed, 1_000_000 + frame])
-        rgb, mask = _scene(shape, rng)
+        rgb, mask = _scene(shape, frame, rng)
         captures = _captures(rgb, rng)
         del rgb
         name = frame_name(frame)

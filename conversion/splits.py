@@ -7,22 +7,28 @@ from conversion.constants import SPLIT_SEED, TRAIN_FRACTION
 from conversion.errors import ArchiveLayoutError
 
 
+def authors_stratified_part(labels: dict[str, object], what: str) -> set[str]:
+    """The 20 % part of the authors' StratifiedShuffleSplit(n_splits=1, train_size=0.8, random_state=1)
+    over the keys of `labels`, in their order; `what` names them in the error."""
+    keys = list(labels)
+    splitter = StratifiedShuffleSplit(n_splits=1, train_size=TRAIN_FRACTION, random_state=SPLIT_SEED)
+    try:
+        _, part = next(splitter.split(np.zeros(len(keys)), [labels[key] for key in keys]))
+    except ValueError as exc:
+        raise ArchiveLayoutError(
+            f"cannot split the {len(keys)} {what} stratified 80/20: {exc} "
+            "(every class needs 2 of them, and the 20 % part at least one of each class)"
+        ) from exc
+    return {keys[i] for i in part}
+
+
 def stratified_split(codes: dict[str, str], excluded: set[str]) -> dict[str, str]:
     """The authors' protocol, exactly: the images they keep (not in `excluded`), in label-file order
     (the order of `codes`), split by StratifiedShuffleSplit(n_splits=1, train_size=0.8,
     random_state=1); their 20 % part is `test`. The images they exclude go to `train`."""
-    kept = [image_id for image_id in codes if image_id not in excluded]
-    splitter = StratifiedShuffleSplit(n_splits=1, train_size=TRAIN_FRACTION, random_state=SPLIT_SEED)
-    try:
-        _, test = next(splitter.split(np.zeros(len(kept)), [codes[image_id] for image_id in kept]))
-    except ValueError as exc:
-        raise ArchiveLayoutError(
-            f"cannot split the {len(kept)} images the authors keep stratified 80/20: {exc} "
-            "(every class needs 2 images, and the test part at least one image per class)"
-        ) from exc
-    split = dict.fromkeys(codes, "train")
-    split.update({kept[i]: "test" for i in test})
-    return split
+    kept = {image_id: code for image_id, code in codes.items() if image_id not in excluded}
+    test = authors_stratified_part(kept, "images the authors keep")
+    return {image_id: "test" if image_id in test else "train" for image_id in codes}
 
 
 def frame_split(tiles_per_frame: dict[int, int]) -> dict[int, str]:

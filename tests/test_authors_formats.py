@@ -1,6 +1,6 @@
 """Files as the authors' own code writes them: float32 (mode F) tiles holding integral DN values,
 float TIFF frames, 1-bit, 0/255 and 0/1 masks, all converting to the same rows, bit for bit; and
-folders their code reads or writes that no config reads (`rgb_scaleXXX/`, `classification/`)."""
+folders and files no config reads (the authors' `rgb_scaleXXX/`, a stray file)."""
 
 import re
 import shutil
@@ -97,14 +97,15 @@ def test_mask_kinds_read_the_same(archive, expected_tiles, kind):
 
 
 def test_folders_no_config_reads_are_listed_not_fatal(archive, drone_package, tmp_path, capsys):
-    """The authors' `rgb_scaleXXX/` and `classification/` folders, and a stray top-level file."""
+    """The authors' `rgb_scaleXXX/` folder, a stray top-level file, and a file among the authors'
+    classification files that is none of them (the files `drone_classification` compares)."""
     rgb = archive / TILES / "rgb_scale100"
     rgb.mkdir()
     shutil.copy(raw_tiles(archive)[0], rgb / "01_00000.tif")
     (archive / "drone" / "classification").mkdir()
-    (archive / "drone" / "classification" / "dataset_tiles_256_72_0.01.csv").write_text(",file name,label\n")
+    (archive / "drone" / "classification" / "notes.txt").write_text("notes")
     (archive / "README.txt").write_text("notes")
-    unread = ["README.txt", "drone/classification/", "drone/images_tiles_256/rgb_scale100/"]
+    unread = ["README.txt", "drone/classification/notes.txt", "drone/images_tiles_256/rgb_scale100/"]
     out = tmp_path / "package"
     assert main(["convert", str(archive), str(out), "--no-progress"]) == 0
     printed = capsys.readouterr()
@@ -114,7 +115,7 @@ def test_folders_no_config_reads_are_listed_not_fatal(archive, drone_package, tm
     assert "- Not converted: " + ", ".join(f"`{part}`" for part in unread) in card
     assert tree(out, "*.parquet") == tree(drone_package, "*.parquet")
     assert main(["check", str(archive), "--no-progress"]) == 0
-    assert "not checked: drone/classification/ (no config reads it)" in capsys.readouterr().out
+    assert "not checked: drone/classification/notes.txt (no config reads it)" in capsys.readouterr().out
 
 
 def test_an_unknown_pipeline_folder_stays_an_error(archive):

@@ -70,6 +70,7 @@ def test_figures_exist_decode_and_match_the_layout(package):
         "microscopy_intensities.png": (len(INTENSITIES), 1),
         "microscopy_views.png": (6, len(PROCESSED_VIEWS) // 6),
         "drone_masks.png": (4, 2),  # 8 tiles of the sample shown, 4 a row
+        "drone_classification.png": (4, 2),  # 4 car cells, then 4 no-car cells
     }
     assert sorted(path.name for path in (package / "assets").iterdir()) == sorted(expected)
     card = (package / "README.md").read_text()

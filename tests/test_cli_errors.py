@@ -119,7 +119,7 @@ def test_summary_of_a_missing_path_an_archive_and_a_missing_config(drone_archive
     assert_one_line_error(run_cli("summary", str(tmp_path / "nothing")), "nothing: no such folder")
     assert_one_line_error(run_cli("summary", str(drone_archive_dir)), "not a lens2logit package", "convert")
     result = run_cli("summary", str(drone_package), "--config", "microscopy", "--cache-dir", str(tmp_path / "cache"))
-    assert_one_line_error(result, "has no config 'microscopy'; its configs are drone, drone_full")
+    assert_one_line_error(result, "has no config 'microscopy'; its configs are drone, drone_classification, drone_full")
 
 
 def test_summary_writes_only_into_its_cache_dir(drone_package, tmp_path):
@@ -128,7 +128,7 @@ def test_summary_writes_only_into_its_cache_dir(drone_package, tmp_path):
     env |= {"HOME": str(home), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     result = run_cli("summary", str(drone_package), "--cache-dir", str(tmp_path / "cache"), env=env)
     assert result.returncode == 0, result.stderr
-    assert "drone/test: 38 rows of 2 images" in result.stdout
+    assert "drone/test: 95 rows of 5 images" in result.stdout
     assert any((tmp_path / "cache").iterdir())
     assert not home.exists()
 

@@ -206,7 +206,8 @@ def test_streaming_one_frame_reads_only_that_frame(package):
     )
     read, image_id = result.stdout.split()
     assert image_id == pq.read_table(shards[0], columns=["image_id"])["image_id"][0].as_py()
-    assert shards[0].stat().st_size <= int(read) < shards[0].stat().st_size + 2**16
+    # pyarrow reads the file's last 64 KiB for its footer, then the column chunks: that tail twice at most
+    assert shards[0].stat().st_size <= int(read) < shards[0].stat().st_size + 2 * 2**16
     assert int(read) < sum(shard.stat().st_size for shard in shards) / 10
 
 

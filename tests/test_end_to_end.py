@@ -193,9 +193,10 @@ def test_package_layout_and_parquet_settings(package):
     assert "README.md" in files
     assert "dataset_infos.json" in files
     shards = [f for f in files if f.endswith(".parquet")]
-    assert {f.split("/")[0] for f in shards} == {"microscopy", "drone", "drone_full"}
+    assert {f.split("/")[0] for f in shards} == {"microscopy", "drone", "drone_full", "drone_classification"}
     assert len([f for f in shards if f.startswith(("microscopy/", "drone/"))]) == 2 * 2 * CONDITIONS
     assert len([f for f in shards if f.startswith("drone_full/")]) == DEFAULT_FRAMES * len(INTENSITIES)
+    assert len([f for f in shards if f.startswith("drone_classification/")]) == 2 * len(INTENSITIES)
     tile_shards = [f for f in shards if not f.startswith("drone_full/")]
     assert all(f.rsplit("-", 3)[1:] == ["00000", "of", "00001.parquet"] for f in tile_shards)
     metadata = pq.ParquetFile(package / "microscopy/train/raw_scale050-00000-of-00001.parquet").metadata

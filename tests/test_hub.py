@@ -75,7 +75,7 @@ def test_load_by_hub_id(hub, package, tmp_path):
 def test_stream_by_hub_id(hub, package, tmp_path):
     hub.requests.clear()
     printed = run_against(hub, package, tmp_path, "drone", streaming=True)
-    assert printed.split() == ["train", "114", "test", "38"]
+    assert printed.split() == ["train", "228", "test", "95"]
     ranges = [byte_range for method, path, byte_range in hub.requests if path.endswith(".parquet") and method == "GET"]
     assert ranges
     assert all(byte_range is not None for byte_range in ranges)  # read by ranges, not downloaded whole

@@ -25,7 +25,7 @@ def test_converted_package_passes(package, capsys):
     infos = json.loads((package / "dataset_infos.json").read_text())
     assert report.rows == {
         f"{config}/{split}": infos[config]["splits"][split]["num_examples"]
-        for config in ("drone", "drone_full", "microscopy")
+        for config in ("drone", "drone_classification", "drone_full", "microscopy")
         for split in ("train", "test")
     }
     assert report.previews == sum(report.rows.values())
