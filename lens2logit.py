@@ -10,19 +10,25 @@ Used by import (datasets >= 4 runs no loading scripts):
 `data_dir` is the Zenodo archive: the extracted folder, a .zip, or a folder of zips. Without it,
 the files of the config's dataset are downloaded from Zenodo record 5235536 into the `datasets`
 download cache (resumed, size and md5 verified; $LENS2LOGIT_ZENODO_URL points to a mirror).
+
+For training, `pixels` gives the raw (or processed-view) rows of a loaded dataset with exact numpy or
+torch pixels, batch by batch from Arrow, map-style or streamed; `loader` is a torch DataLoader over
+them that reads whole batches.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
-import numpy as np
 
 from conversion import zenodo
 from conversion.archive import Archive, fingerprint
 from conversion.configs import DESCRIPTIONS, ConfigIndex, config, detect_view_dtype, index_config
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
 from conversion.errors import ImageFormatError
+from conversion.pixels import loader, pixels
+
+__all__ = ["Lens2Logit", "Lens2LogitConfig", "loader", "pixels"]
 
 logger = datasets.logging.get_logger(__name__)
 
@@ -106,57 +112,3 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
         with Archive(source) as archive:
             for _, key, table in index.tables(archive, split):
                 yield key, table
-
-
-FRAMEWORKS = ("numpy", "torch")
-ROW_KINDS = ("raw", "views")
-
-
-def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: list[str] | None = None):
-    """The raw rows (or the processed-view rows) of a Lens2Logit dataset, with their pixels as arrays
-    holding exactly the stored values: numpy uint16 (uint8 for 8-bit views), or torch int32 (torch
-    has no full uint16 support; int32 holds every uint16 value).
-
-    Plain `with_format("numpy")` or `"torch"` widens integers to int64 (4x the memory), and streaming
-    formats take no dtype; this works for `Dataset` and `IterableDataset` (`streaming=True`) alike.
-    Only the pixel column (`raw`, or `rgb` for views) is converted; other columns are left as they
-    are (images stay PIL images: `np.asarray(row["mask"])` is a bool array). torch puts image
-    channels first, so a `drone_full` frame comes as (1, height, width) there. `columns` keeps only
-    these other columns: much faster when the images among them (previews, masks) are not needed,
-    since they are decoded row by row.
-
-        train = pixels(load_dataset("path/to/lens2logit", "microscopy", split="train"), "torch")
-    """
-    if framework not in FRAMEWORKS:
-        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
-    if rows not in ROW_KINDS:
-        raise ValueError(f"rows must be one of {ROW_KINDS}, got {rows!r}")
-    column = "raw" if rows == "raw" else "rgb"
-    if "view" in dataset.features:  # drop the rows whose pixel column is null
-        keep_raw = rows == "raw"
-        dataset = dataset.filter(
-            lambda views: [(v == 0) == keep_raw for v in views], input_columns="view", batched=True
-        )
-    elif rows == "views":
-        raise ValueError("this dataset has no processed views (drone_full and drone_classification hold raw rows only)")
-    if columns is not None:
-        dataset = dataset.select_columns([column, *(name for name in columns if name != column)])
-    if isinstance(dataset, datasets.IterableDataset):
-        return dataset.map(lambda value: {column: _exact(value, framework)}, input_columns=column)
-    if framework == "torch":
-        import torch
-
-        return dataset.with_format("torch", columns=[column], dtype=torch.int32, output_all_columns=True)
-    dtype = np.uint8 if isinstance(dataset.features[column], datasets.Image) and rows == "views" else np.uint16
-    return dataset.with_format("numpy", columns=[column], dtype=dtype, output_all_columns=True)
-
-
-def _exact(value, framework: str):
-    """One streamed pixel value (nested lists or a PIL image) as an exact numpy or torch array."""
-    array = np.asarray(value)
-    array = array.astype(np.uint8 if array.dtype == np.uint8 else np.uint16, copy=False)
-    if framework == "torch":
-        import torch
-
-        return torch.from_numpy(array.astype(np.int32))
-    return array

@@ -8,9 +8,11 @@ reused. Measured, each against its baseline:
 - convert: wall time, MB/s, peak RSS, and rows and seconds per config (`drone_classification`
   shown); baseline: decoding every source file (tifffile/Pillow/LibRaw).
 - load: `load_dataset` cold (Arrow cache build); iteration over raw rows with `pixels` (numpy
-  uint16) and a torch DataLoader (2 workers); baselines: tifffile on the loose TIFFs of the same rows,
-  and copying the same bytes in memory (the memcpy limit).
-- streaming over HTTP from a local Hub-compatible server: time to first row, rows/s.
+  uint16, torch int32) in batches of 100, and `loader` (a torch DataLoader, batches of 100, 0 and 2
+  workers); baselines: tifffile on the loose TIFFs of the same rows, and copying the same bytes in
+  memory (the memcpy limit).
+- streaming through `pixels` over HTTP from a local Hub-compatible server: time to the first raw row,
+  raw rows/s; baseline: pyarrow decoding the same raw rows from the local shards (the floor).
 - selective read with `filters=`: bytes read vs a full load.
 - size: package bytes vs archive bytes.
 Heavy steps run in subprocesses, so peak RSS and cold caches are per step.
@@ -39,6 +41,7 @@ from conversion import images  # noqa: E402
 from conversion.sample import write_sample  # noqa: E402
 
 RAW_TILE_BYTES = 256 * 256 * 2
+STREAM_ROWS = 2000  # raw rows streamed (and decoded for the floor)
 
 
 def folder_bytes(folder: Path) -> int:
@@ -95,58 +98,74 @@ print(json.dumps({name: {"rows": rows[name], "seconds": report.seconds[name]} fo
 LOAD = """
 import json, sys, time
 import numpy as np, torch, datasets
-from lens2logit import pixels
+from lens2logit import loader, pixels
 package, cache = sys.argv[1:]
 start = time.perf_counter()
 train = datasets.load_dataset(package, "microscopy", split="train", cache_dir=cache)
 cold = time.perf_counter() - start
-raw = pixels(train, columns=["label"])  # raw + label, as training reads
-rows = len(raw)
-for batch in raw.iter(batch_size=100):  # warm the page cache, as for the loose files of the baseline
-    pass
-start = time.perf_counter()
-for batch in raw.iter(batch_size=100):
-    assert batch["raw"].dtype == np.uint16
-numpy_seconds = time.perf_counter() - start
-batches = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(raw), 100, drop_last=False)
-# the sampler hands each worker lists of indices: one `dataset[indices]` per batch, not one per row
-loader = torch.utils.data.DataLoader(pixels(train, "torch", columns=["label"]), batch_size=None, sampler=batches,
-                                     num_workers=2)
-start = time.perf_counter()
-seen = sum(len(batch["raw"]) for batch in loader)
-torch_seconds = time.perf_counter() - start
-assert seen == rows
-ids = pixels(train, columns=["image_id", "intensity"]).select_columns(["image_id", "intensity"])[:]
-print(json.dumps({"cold_seconds": cold, "rows": rows, "numpy_seconds": numpy_seconds, "torch_seconds": torch_seconds,
-                  "image_ids": ids["image_id"], "intensities": ids["intensity"]}))
+result = {"cold_seconds": cold}
+for framework in ("numpy", "torch"):
+    raw = pixels(train, framework, columns=["label"])  # raw + label, as training reads
+    for batch in raw.iter(batch_size=100):  # warm the page cache, as for the loose files of the baseline
+        pass
+    start = time.perf_counter()
+    for batch in raw.iter(batch_size=100):
+        assert batch["raw"].dtype == (np.uint16 if framework == "numpy" else torch.int32)
+    result[f"{framework}_seconds"] = time.perf_counter() - start
+result["rows"] = len(raw)
+for workers in (0, 2):
+    start = time.perf_counter()
+    seen = sum(len(batch["raw"]) for batch in loader(raw, batch_size=100, shuffle=True, num_workers=workers))
+    result[f"loader_{workers}_seconds"] = time.perf_counter() - start
+    assert seen == len(raw)
+ids = pixels(train, columns=["image_id", "intensity"])[:]
+print(json.dumps(result | {"image_ids": ids["image_id"], "intensities": ids["intensity"].tolist()}))
 """
 
 STREAM = """
 import json, os, sys, time, datasets
+from lens2logit import pixels
 repo_id, rows_wanted = sys.argv[1], int(sys.argv[2])
 start = time.perf_counter()
 stream = datasets.load_dataset(repo_id, "microscopy", split="train", streaming=True)
-rows = iter(stream)
+rows = iter(pixels(stream, columns=["label"]))  # what a user runs: raw rows, exact uint16 numpy
 next(rows)
 first = time.perf_counter() - start
-start, seen = time.perf_counter(), 0
-for table in stream.with_format("arrow").iter(batch_size=100):
-    seen += len(table)
+start, seen = time.perf_counter(), 1
+for row in rows:
+    seen += 1
     if seen >= rows_wanted:
         break
 print(json.dumps({"first_row_seconds": first, "rows": seen, "seconds": time.perf_counter() - start}), flush=True)
 os._exit(0)  # the stream was left early: interpreter exit can crash in pyarrow (apache/arrow#45214)
 """
 
+DECODE_FLOOR = """
+import json, sys, time
+from pathlib import Path
+import pyarrow.parquet as pq
+package, rows_wanted = sys.argv[1], int(sys.argv[2])
+start, seen = time.perf_counter(), 0
+for shard in sorted((Path(package) / "microscopy/train").glob("*-raw_scale*.parquet")):
+    for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=["raw", "label"]):
+        batch.column("raw").flatten().flatten().to_numpy()  # no datasets: a plain list<list<uint16>>
+        seen += len(batch)
+        if seen >= rows_wanted:
+            break
+    if seen >= rows_wanted:
+        break
+print(json.dumps({"rows": seen, "seconds": time.perf_counter() - start}))
+"""
+
 SELECTIVE = """
-import json, sys, datasets, numpy as np
+import json, sys, datasets
 def read_bytes():
     with open("/proc/self/io") as io:
         return int(next(line for line in io if line.startswith("rchar")).split()[1])
 package, cache = sys.argv[1:]
 datasets.load_dataset(package, "drone", split="test", cache_dir=cache + "/warm")
 result = {}
-selections = {"all": None, "one_view": [("view", "==", 3)], "one_intensity": [("intensity", "==", np.float32(0.1))]}
+selections = {"all": None, "one_view": [("view", "==", 3)], "one_intensity": [("intensity", "==", 0.1)]}
 for name, filters in selections.items():
     before = read_bytes()
     datasets.load_dataset(package, "microscopy", split="train", filters=filters, cache_dir=cache + name,
@@ -206,16 +225,23 @@ def bench_scale(work: Path, scale: float) -> dict:
         "numpy_rows_per_s": rows / load["numpy_seconds"],
         "numpy_mb_per_s": rows * RAW_TILE_BYTES / 2**20 / load["numpy_seconds"],
         "torch_rows_per_s": rows / load["torch_seconds"],
+        "loader_0_rows_per_s": rows / load["loader_0_seconds"],
+        "loader_2_rows_per_s": rows / load["loader_2_seconds"],
         "tifffile_rows_per_s": rows / tiff,
         "memcpy_mb_per_s": rows * RAW_TILE_BYTES / 2**20 / memcpy,
     }
-    result["load"]["numpy_vs_tifffile"] = result["load"]["numpy_rows_per_s"] / result["load"]["tifffile_rows_per_s"]
-    result["load"]["numpy_vs_memcpy"] = result["load"]["numpy_mb_per_s"] / result["load"]["memcpy_mb_per_s"]
+    load = result["load"]
+    load["numpy_vs_tifffile"] = load["numpy_rows_per_s"] / load["tifffile_rows_per_s"]
+    load["numpy_vs_memcpy"] = load["numpy_mb_per_s"] / load["memcpy_mb_per_s"]
+    load["loader_2_vs_tifffile"] = load["loader_2_rows_per_s"] / load["tifffile_rows_per_s"]
     with HubServer("bench/lens2logit", package) as hub:
         env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(work / f"home-{time.time_ns()}"),
                "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
-        result["stream"], _, _ = run_child(STREAM, "bench/lens2logit", "2000", env=env)
+        result["stream"], _, _ = run_child(STREAM, "bench/lens2logit", str(STREAM_ROWS), env=env)
+    floor, _, _ = run_child(DECODE_FLOOR, str(package), str(STREAM_ROWS))
     result["stream"]["rows_per_s"] = result["stream"]["rows"] / result["stream"]["seconds"]
+    result["stream"]["decode_floor_rows_per_s"] = floor["rows"] / floor["seconds"]
+    result["stream"]["vs_decode_floor"] = result["stream"]["rows_per_s"] / result["stream"]["decode_floor_rows_per_s"]
     selective, _, _ = run_child(SELECTIVE, str(package), str(work / f"selective-{time.time_ns()}"))
     result["selective_read"] = {name: count / selective["all"] for name, count in selective.items()}
     return result
@@ -241,9 +267,14 @@ def table(results: list[dict]) -> str:
         ("tifffile loose rows/s", lambda r: f"{r['load']['tifffile_rows_per_s']:,.0f}"),
         ("numpy / tifffile", lambda r: f"{r['load']['numpy_vs_tifffile']:.1f}x"),
         ("numpy / memcpy", lambda r: f"{r['load']['numpy_vs_memcpy']:.0%}"),
-        ("torch DataLoader (2 workers) rows/s", lambda r: f"{r['load']['torch_rows_per_s']:,.0f}"),
-        ("stream: first row s", lambda r: f"{r['stream']['first_row_seconds']:.2f}"),
-        ("stream rows/s", lambda r: f"{r['stream']['rows_per_s']:,.0f}"),
+        ("torch raw rows/s", lambda r: f"{r['load']['torch_rows_per_s']:,.0f}"),
+        ("loader (0 workers) rows/s", lambda r: f"{r['load']['loader_0_rows_per_s']:,.0f}"),
+        ("loader (2 workers) rows/s", lambda r: f"{r['load']['loader_2_rows_per_s']:,.0f}"),
+        ("loader (2 workers) / tifffile", lambda r: f"{r['load']['loader_2_vs_tifffile']:.1f}x"),
+        ("stream: first raw row s", lambda r: f"{r['stream']['first_row_seconds']:.2f}"),
+        ("stream raw rows/s", lambda r: f"{r['stream']['rows_per_s']:,.0f}"),
+        ("pyarrow decode floor rows/s", lambda r: f"{r['stream']['decode_floor_rows_per_s']:,.0f}"),
+        ("stream / decode floor", lambda r: f"{r['stream']['vs_decode_floor']:.2f}x"),
         ("filters: one view, bytes read", lambda r: f"{r['selective_read']['one_view']:.0%}"),
         ("filters: one intensity, bytes read", lambda r: f"{r['selective_read']['one_intensity']:.0%}"),
     ]  # fmt: skip

@@ -39,50 +39,47 @@ from conversion.microscopy import MicroscopyIndex
 
 DEFAULT_HUB_ID = "lens2logit/lens2logit"
 _RAW_TILE = f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256); null on view rows"
-_INTENSITY = "fraction of the full exposure: " + ", ".join(f"{i:.2f}" for i in INTENSITIES)
+_INTENSITY = "fraction of the full exposure (float64): " + ", ".join(f"{i:.2f}" for i in INTENSITIES)
 _VIEW = "`raw`, or the processed view `<demosaicing>-<sharpening>-<denoising>`"
 _RGB = "processed RGB view of the full-intensity capture, as stored; null on raw rows"
-_SPLIT = "`train` or `test`, the split the row is in"
-COLUMNS = {
+_PREVIEW = "small 8-bit JPEG quick-look (raw rows: demosaiced and stretched)"
+COLUMNS = {  # in feature order
     "microscopy": {
         "image_id": "file stem in the archive, e.g. `Ma190c_lame1_zone1_composite_Mcropped_1`",
-        "slide, zone": "slide (`lameN`) and zone (`zoneN`) read from the name, for grouped splits",
-        "split": _SPLIT,
-        "intensity": _INTENSITY,
-        "view": _VIEW,
-        "raw": _RAW_TILE,
-        "rgb": _RGB,
+        "preview": _PREVIEW,
         "label": f"the authors' class id: codes of their allow-list with at least {AUTHORS_MIN_CLASS_SIZE} lines "
         f"in the label file, sorted (published: {', '.join(MICROSCOPY_CLASSES)}); -1 where they drop the code",
         "annotation": "the class code exactly as in the label file (nothing annotated is dropped)",
         "authors_excluded": "true for images the authors left out of training (kept here, flagged)",
-        "preview": "small 8-bit JPEG quick-look (raw rows: demosaiced and stretched)",
+        "slide, zone": "slide (`lameN`) and zone (`zoneN`) read from the name, for grouped splits",
+        "view": _VIEW,
+        "intensity": _INTENSITY,
+        "raw": _RAW_TILE,
+        "rgb": _RGB,
     },
     "drone": {
         "image_id": "tile name `NN_IIIII`: frame NN, kept tile IIIII",
+        "preview": _PREVIEW,
+        "mask": "car mask, 1-bit PNG: decodes to a bool array (source non-zero -> True)",
+        "car_fraction": "share of car pixels in the mask",
         "frame_id": "`NN` of the tile's name: the number the archive gives its full frame",
         "frame": "file stem of the full frame the tile was cut from, found by content (the 256-grid cell it equals)",
-        "split": _SPLIT,
         "authors_split": "`train` or `validation`: the authors' random tile split, to reproduce their numbers "
         "(tiles of one frame on both sides)",
-        "intensity": _INTENSITY,
         "view": _VIEW,
+        "intensity": _INTENSITY,
         "raw": f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256, 12-bit values "
         "left-justified: multiples of 16); null on view rows",
         "rgb": _RGB,
-        "mask": "car mask, 1-bit PNG: decodes to a bool array (source non-zero -> True)",
-        "car_fraction": "share of car pixels in the mask",
-        "preview": "small 8-bit JPEG quick-look (raw rows: demosaiced and stretched)",
     },
     "drone_full": {
         "image_id": "file stem of the full frame in the archive",
+        "preview": "small 8-bit JPEG quick-look, demosaiced and stretched",
+        "mask": "car mask of the frame, 1-bit PNG decoding to bool",
         "frame_id": "the `NN` of the frame's tiles",
-        "split": _SPLIT + " (the split of the frame's tiles)",
         "intensity": _INTENSITY,
         "raw": f"{BAYER_PATTERN} Bayer mosaic as a lossless 16-bit grayscale PNG: "
         "`np.asarray(image)` gives the uint16 values exactly",
-        "mask": "car mask of the frame, 1-bit PNG decoding to bool",
-        "preview": "small 8-bit JPEG quick-look, demosaiced and stretched",
     },
     "drone_classification": {
         "image_id": "the authors' id `NN_IIIII`: frame NN; IIIII numbers the kept car cells from 0, then the no-car "
@@ -96,7 +93,7 @@ COLUMNS = {
         "grid_row, grid_col": "the cell's position in the frame's 256-pixel grid (row by row from the top left)",
         "authors_split": "`train` or `validation`: the authors' `StratifiedShuffleSplit(train_size=0.8, "
         "random_state=1)` over the set in id order, to reproduce their numbers (frames on both sides)",
-        "intensity": "fraction of the full exposure (float64): " + ", ".join(f"{i:.2f}" for i in INTENSITIES),
+        "intensity": _INTENSITY,
         "raw": f"{BAYER_PATTERN} Bayer mosaic, the cell of the full frame exactly (uint16 256x256, 12-bit values "
         "left-justified)",
     },
@@ -373,19 +370,21 @@ dataset = load_dataset("{hub_id}", "{main}", split="train")
 raw = dataset.filter(lambda views: [v == 0 for v in views], input_columns="view", batched=True)
 # uint16 kept for `raw` (plain "numpy" widens to int64); other columns stay python objects
 mosaics = raw.with_format("numpy", columns=["raw"], dtype=np.uint16, output_all_columns=True)
-print(mosaics[0]["raw"].dtype, mosaics[0]["raw"].shape, round(mosaics[0]["intensity"], 2))
+print(mosaics[0]["raw"].dtype, mosaics[0]["raw"].shape, mosaics[0]["intensity"])
 ```
 
-`pixels` does this for map-style and streamed datasets alike, for numpy (uint16) or torch (int32,
-which holds every uint16 value):
+`pixels` does this batch by batch from Arrow, for map-style and streamed datasets alike, for numpy
+(uint16) or torch (int32, which holds every uint16 value); streamed, it drops the view rows in
+Arrow without decoding them:
 
 ```python
 from datasets import load_dataset
 from lens2logit import pixels
 
 stream = load_dataset("{hub_id}", "{stream}", split="train", streaming=True)
-for row in pixels(stream, "torch").take(3):
-    print(row["image_id"], row["raw"].dtype, tuple(row["raw"].shape), round(row["intensity"], 2))
+for batch in pixels(stream, "torch", columns=["image_id", "intensity"]).iter(batch_size=32):
+    print(batch["image_id"][:3], batch["raw"].dtype, tuple(batch["raw"].shape), batch["intensity"][:3])
+    break
 ```
 
 All conditions of one image, side by side (each is a row):
@@ -400,28 +399,29 @@ rows = dataset.filter(lambda ids: [i == first for i in ids], input_columns="imag
 names = rows.features["view"].names
 for row in rows:  # the 7 raw captures and the 12 processed views of one image
     image = np.asarray(row["raw"], dtype=np.uint16) if row["view"] == 0 else np.asarray(row["rgb"])
-    print(names[row["view"]], round(row["intensity"], 2), image.dtype, image.shape)
+    print(names[row["view"]], row["intensity"], image.dtype, image.shape)
 ```
 
 Each condition (intensity or view) is a shard of its own, so one condition can be read alone, by
-file or by filter. `intensity` is float32: compare it with a float32 value. Filtering changes the
-row counts the card records, hence `verification_mode="no_checks"` (huggingface/datasets#7867):
+file or by filter. Filtering changes the row counts the card records, hence
+`verification_mode="no_checks"` (huggingface/datasets#7867):
 
 ```python
-import numpy as np
 from datasets import load_dataset
 
 low_light = load_dataset(
-    "{hub_id}", "{main}", split="train",
-    filters=[("intensity", "==", np.float32(0.1))], verification_mode="no_checks",
+    "{hub_id}", "{main}", split="train", filters=[("intensity", "==", 0.1)], verification_mode="no_checks"
 )
-print(low_light.num_rows, np.unique(np.asarray(low_light[:]["intensity"], dtype=np.float32)))
+print(low_light.num_rows, set(low_light["intensity"]))
 ```
 
-The shards are plain Parquet: DuckDB, Polars, Spark, Dask or Ray read them directly, e.g.
-`SELECT split, count(*) FROM '{main}/*/*.parquet' GROUP BY split` in DuckDB.
-Raw arrays are stored with Parquet's BYTE_STREAM_SPLIT encoding: read them with pyarrow >= 16 or
-DuckDB >= 2.0 (tested: 2.0.1).
+Rows come in the order of the shard files: the raw captures from full intensity down (file names
+`00-raw_scale100-...` to `06-raw_scale001-...`), then the twelve views (`07-...` to `18-...`); the
+split is the folder the shard is in. The shards are plain Parquet: DuckDB, Polars, Spark, Dask
+or Ray read them directly, e.g. `SELECT intensity, count(*) FROM '{main}/train/*.parquet' GROUP BY
+intensity` in DuckDB.
+Raw arrays are stored DELTA_BINARY_PACKED (zstd), which every Parquet reader reads, DuckDB 1.5
+(the Hub viewer's) included.
 """
 
 

@@ -21,7 +21,13 @@ from conversion.constants import (
     TILE_SHAPE,
 )
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
-from conversion.layout import canonical_view, intensity_folder, is_intensity_folder, parse_intensity_folder
+from conversion.layout import (
+    canonical_view,
+    condition_order,
+    intensity_folder,
+    is_intensity_folder,
+    parse_intensity_folder,
+)
 
 PROCESSED = "processed_views"
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -148,10 +154,11 @@ def reconcile_conditions(
 
 
 def keep_images(conditions: dict[str, Condition], keep: set[str]) -> list[Condition]:
-    """The conditions sorted by name (the package's shard order), each with only `keep`, sorted."""
+    """The conditions in the package's row order (`condition_order`), each with only `keep`, sorted."""
+    order = condition_order()
     return [
         Condition(c.name, c.intensity, c.view, {i: p for i, p in sorted(c.files.items()) if i in keep})
-        for _, c in sorted(conditions.items())
+        for c in sorted(conditions.values(), key=lambda c: order.index(c.name))
     ]
 
 

@@ -82,7 +82,6 @@ class DroneIndex(TileRows):
             "image_id": image_ids,
             "frame_id": [tile.frame_id for tile in tiles],
             "frame": [tile.frame for tile in tiles],
-            "split": [tile.split for tile in tiles],
             "authors_split": [tile.authors_split for tile in tiles],
             "mask": arrow.image_column([tile.mask for tile in tiles]),
             "car_fraction": [tile.car_fraction for tile in tiles],
@@ -150,7 +149,6 @@ class DroneFullIndex:
         columns = {
             "image_id": [frame.image_id],
             "frame_id": [frame.frame_id],
-            "split": [frame.split],
             "intensity": [condition.intensity],
             "raw": arrow.image_column([images.encode_frame(mosaic)]),
             "mask": arrow.image_column([mask_png]),

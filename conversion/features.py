@@ -1,4 +1,7 @@
-"""The `datasets` features of each config (the data contract, `design.md`)."""
+"""The `datasets` features of each config (the data contract, `design.md`).
+
+Column order (contract v2): `image_id` and `preview` first, then labels and masks, then `view` and
+`intensity`, then the pixels. No `split` column: the split is the split the row is in."""
 
 import datasets
 
@@ -22,17 +25,13 @@ def microscopy_features(view_dtype: str = "uint8", classes: tuple[str, ...] = MI
     return datasets.Features(
         {
             "image_id": datasets.Value("string"),
-            "slide": datasets.Value("int32"),
-            "zone": datasets.Value("int32"),
-            "split": datasets.Value("string"),
-            "intensity": datasets.Value("float32"),
-            "view": datasets.ClassLabel(names=list(VIEW_NAMES)),
-            "raw": datasets.Array2D(TILE_SHAPE, "uint16"),
-            "rgb": rgb_feature(view_dtype),
+            "preview": datasets.Image(),
             "label": datasets.ClassLabel(names=list(classes)),
             "annotation": datasets.Value("string"),
             "authors_excluded": datasets.Value("bool"),
-            "preview": datasets.Image(),
+            "slide": datasets.Value("int32"),
+            "zone": datasets.Value("int32"),
+            **_condition_and_pixels(view_dtype),
         }
     )
 
@@ -41,19 +40,25 @@ def drone_features(view_dtype: str = "uint8") -> datasets.Features:
     return datasets.Features(
         {
             "image_id": datasets.Value("string"),
-            "frame_id": datasets.Value("int32"),
-            "frame": datasets.Value("string"),
-            "split": datasets.Value("string"),
-            "authors_split": datasets.Value("string"),
-            "intensity": datasets.Value("float32"),
-            "view": datasets.ClassLabel(names=list(VIEW_NAMES)),
-            "raw": datasets.Array2D(TILE_SHAPE, "uint16"),
-            "rgb": rgb_feature(view_dtype),
+            "preview": datasets.Image(),
             "mask": datasets.Image(),
             "car_fraction": datasets.Value("float32"),
-            "preview": datasets.Image(),
+            "frame_id": datasets.Value("int32"),
+            "frame": datasets.Value("string"),
+            "authors_split": datasets.Value("string"),
+            **_condition_and_pixels(view_dtype),
         }
     )
+
+
+def _condition_and_pixels(view_dtype: str) -> dict:
+    """The last columns of the tile configs: the row's condition, then its pixels."""
+    return {
+        "view": datasets.ClassLabel(names=list(VIEW_NAMES)),
+        "intensity": datasets.Value("float64"),
+        "raw": datasets.Array2D(TILE_SHAPE, "uint16"),
+        "rgb": rgb_feature(view_dtype),
+    }
 
 
 def drone_full_features() -> datasets.Features:
@@ -61,18 +66,17 @@ def drone_full_features() -> datasets.Features:
     return datasets.Features(
         {
             "image_id": datasets.Value("string"),
-            "frame_id": datasets.Value("int32"),
-            "split": datasets.Value("string"),
-            "intensity": datasets.Value("float32"),
-            "raw": datasets.Image(),
-            "mask": datasets.Image(),
             "preview": datasets.Image(),
+            "mask": datasets.Image(),
+            "frame_id": datasets.Value("int32"),
+            "intensity": datasets.Value("float64"),
+            "raw": datasets.Image(),
         }
     )
 
 
 def drone_classification_features() -> datasets.Features:
-    """The authors' car / no-car cells, in the column order of contract v2 (no `split` column)."""
+    """The authors' car / no-car cells."""
     return datasets.Features(
         {
             "image_id": datasets.Value("string"),

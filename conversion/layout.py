@@ -2,7 +2,7 @@
 
 import re
 
-from conversion.constants import DEMOSAICING, DENOISING, INTENSITIES, SHARPENING
+from conversion.constants import DEMOSAICING, DENOISING, INTENSITIES, PROCESSED_VIEWS, SHARPENING
 from conversion.errors import ArchiveLayoutError
 
 _INTENSITY_FOLDER = re.compile(r"raw_scale(\d+)", re.IGNORECASE)
@@ -12,6 +12,18 @@ _SEPARATORS = re.compile(r"[-_ ]+")
 def intensity_folder(intensity: float) -> str:
     """The canonical folder (and condition) name of an intensity: 0.05 -> `raw_scale005`."""
     return f"raw_scale{round(100 * intensity):03d}"
+
+
+def condition_order() -> tuple[str, ...]:
+    """Every condition name in the package's row order (contract v2): the raw captures from full
+    intensity down, then the processed views in canonical order."""
+    return (*(intensity_folder(i) for i in sorted(INTENSITIES, reverse=True)), *PROCESSED_VIEWS)
+
+
+def shard_stem(condition: str) -> str:
+    """The start of a condition's shard file names: its rank in `condition_order`, so that file names
+    sort in row order (the Hub viewer shows rows in file-name order), then its name."""
+    return f"{condition_order().index(condition):02d}-{condition}"
 
 
 def is_intensity_folder(name: str) -> bool:

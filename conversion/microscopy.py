@@ -66,7 +66,6 @@ class MicroscopyIndex(TileRows):
             "image_id": image_ids,
             "slide": [row.slide for row in rows],
             "zone": [row.zone for row in rows],
-            "split": [row.split for row in rows],
             "label": [self.label_id(row.annotation) for row in rows],
             "annotation": [row.annotation for row in rows],
             "authors_excluded": [row.authors_excluded for row in rows],

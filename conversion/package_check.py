@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -12,15 +13,17 @@ from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard
 from PIL import Image
 
-from conversion.configs import CONFIG_NAMES
-from conversion.constants import MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES, SPLITS
+from conversion.configs import CONFIG_NAMES, CONFIGS
+from conversion.constants import FULL_INTENSITY, MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES, RAW_VIEW, SPLITS, VIEW_NAMES
 from conversion.errors import ArchiveNotFoundError, Lens2LogitError
+from conversion.layout import condition_order, is_intensity_folder, parse_intensity_folder, shard_stem
 from conversion.output import files_under
 
 INFOS_FILE = "dataset_infos.json"
 CARD_FILE = "README.md"
 ASSETS = "assets"
 UPLOAD_CACHE = ".cache/huggingface"  # huggingface_hub's record of a resumable upload (`lens2logit push`)
+_SHARD_NAME = re.compile(r"(\d\d)-(.+)-\d{5}-of-\d{5}\.parquet")
 
 
 @dataclass
@@ -112,7 +115,61 @@ def _check_shard(shard: Path, features: datasets.Features | None, name: str, rep
     found = datasets.Features.from_arrow_schema(parquet.schema_arrow)
     if features is not None and found != features:
         report.problems.append(f"{shard}: Parquet features differ from the card's features of {name}")
+    if name in CONFIGS and list(found) != (order := list(CONFIGS[name].features("uint8"))):
+        report.problems.append(f"{shard}: columns {list(found)} are not in the contract's order {order}")
+    _check_encodings(parquet, shard, report)
     return parquet.metadata.num_rows
+
+
+def _check_encodings(parquet: pq.ParquetFile, shard: Path, report: PackageReport) -> None:
+    """No BYTE_STREAM_SPLIT on integer columns: DuckDB 1.5, the Hub viewer's, cannot read them."""
+    metadata = parquet.metadata
+    for column in range(metadata.num_columns):
+        chunk = metadata.row_group(0).column(column) if metadata.num_row_groups else None
+        if chunk and chunk.physical_type in ("INT32", "INT64") and "BYTE_STREAM_SPLIT" in chunk.encodings:
+            report.problems.append(
+                f"{shard}: integer column {chunk.path_in_schema} is BYTE_STREAM_SPLIT encoded, which DuckDB 1.5 "
+                "(the Hub viewer's search and filter) cannot read; convert again with this version"
+            )
+
+
+def _condition_of(shard: Path) -> str | None:
+    """The condition a shard's file name says it holds, None for a name that is not a shard name."""
+    match = _SHARD_NAME.fullmatch(shard.name)
+    name = match.group(2) if match else None
+    return name if name in condition_order() and shard_stem(name) == "-".join(match.groups()) else None
+
+
+def _condition_values(condition: str) -> dict[str, object]:
+    """The `view` and `intensity` every row of a condition's shards has."""
+    if is_intensity_folder(condition):
+        return {"view": VIEW_NAMES.index(RAW_VIEW), "intensity": parse_intensity_folder(condition, condition)}
+    return {"view": VIEW_NAMES.index(condition), "intensity": FULL_INTENSITY}
+
+
+def _check_row_order(shards: list[Path], report: PackageReport) -> None:
+    """Shard names sort in row order (raw 1.00 first, then down, then the views), each shard holds only
+    its condition, and ids ascend within a condition."""
+    last: tuple[int, str] | None = None
+    for shard in shards:
+        condition = _condition_of(shard)
+        if condition is None:
+            report.problems.append(f"{shard}: not named <rank>-<condition>-IIIII-of-NNNNN.parquet")
+            return
+        rank = condition_order().index(condition)
+        try:
+            names = pq.read_schema(shard).names
+            table = pq.read_table(shard, columns=[c for c in ("image_id", "view", "intensity") if c in names])
+        except (pa.ArrowException, OSError):
+            return  # reported by _check_shard
+        for column, value in _condition_values(condition).items():
+            if column in table.column_names and set(table.column(column).to_pylist()) - {value}:
+                report.problems.append(f"{shard}: holds rows of another condition than {condition} ({column})")
+        for image_id in table.column("image_id").to_pylist():
+            if last is not None and (rank, image_id) <= last:
+                report.problems.append(f"{shard}: row {image_id} is out of row order, after {last[1]}")
+                return
+            last = (rank, image_id)
 
 
 def _count_previews(parquet: pq.ParquetFile, shard: Path, report: PackageReport) -> int:
@@ -123,6 +180,9 @@ def _count_previews(parquet: pq.ParquetFile, shard: Path, report: PackageReport)
     for batch in parquet.iter_batches(columns=["preview"], batch_size=256):
         for preview in batch.column("preview").to_pylist():
             count += 1
+            if preview is None or preview["bytes"] is None:
+                report.problems.append(f"{shard}: a row has no preview (the Hub viewer shows it blank)")
+                continue
             try:
                 with Image.open(io.BytesIO(preview["bytes"])) as image:
                     image.load()
@@ -152,6 +212,7 @@ def check_package(package: Path) -> PackageReport:
             if not shards:
                 report.problems.append(f"{name}/{split}: data_files pattern {pattern!r} matches no file")
             matched.update(shards)
+            _check_row_order(shards, report)
             rows = sum(_check_shard(shard, info and info.features, name, report) for shard in shards)
             report.rows[f"{name}/{split}"] = rows
             for source, infos in ((CARD_FILE, card_infos), (INFOS_FILE, json_infos)):

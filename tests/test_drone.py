@@ -21,7 +21,7 @@ from lens2logit import Lens2Logit
 CONDITIONS = len(INTENSITIES) + len(PROCESSED_VIEWS)
 
 
-ROW_COLUMNS = ["image_id", "frame_id", "frame", "split", "intensity", "view", "car_fraction"]
+ROW_COLUMNS = ["image_id", "frame_id", "frame", "intensity", "view", "car_fraction"]
 
 
 def build(config: str, archive: Path, cache_dir: str) -> datasets.DatasetDict:
@@ -135,8 +135,7 @@ def test_split_by_frame_and_counts_reconcile(built, archive_dir, package):
     frames = {}
     for config, splits in built.items():
         for split, dataset in splits.items():
-            rows = dataset.select_columns(["image_id", "frame_id", "split", "intensity"]).to_dict()
-            assert set(rows["split"]) == {split}
+            rows = dataset.select_columns(["image_id", "frame_id", "intensity"]).to_dict()
             assert {expected_split[frame] for frame in rows["frame_id"]} == {split}
             frames[config, split] = set(rows["frame_id"])
             conditions = Counter(zip(rows["image_id"], rows["intensity"], strict=True))

@@ -49,7 +49,7 @@ def loaded(package, tmp_path_factory):
 
 def columns(dataset: datasets.Dataset) -> dict[str, list]:
     return dataset.select_columns(
-        ["image_id", "split", "intensity", "view", "label", "annotation", "slide", "zone", "authors_excluded"]
+        ["image_id", "intensity", "view", "label", "annotation", "slide", "zone", "authors_excluded"]
     ).to_dict()
 
 
@@ -95,7 +95,7 @@ def test_streaming_is_bit_exact(package, archive_dir):
                 seen += 1
     test_images = len(authors_test_set(list(read_labels(archive_dir).items())))
     assert seen == test_images * len(INTENSITIES)
-    first = list(stream.skip(len(PROCESSED_VIEWS) * test_images).take(2))  # raw rows, python format
+    first = list(stream.take(2))  # raw rows at full intensity come first (contract v2), python format
     for row in first:
         np.testing.assert_array_equal(
             np.asarray(row["raw"], dtype=np.uint16),
@@ -106,12 +106,11 @@ def test_streaming_is_bit_exact(package, archive_dir):
 def test_counts_labels_and_conditions(built, archive_dir):
     labels = read_labels(archive_dir)
     total = 0
-    for split, dataset in built.items():
+    for dataset in built.values():
         rows = columns(dataset)
         images = set(rows["image_id"])
         total += len(images)
         assert dataset.num_rows == len(images) * CONDITIONS
-        assert set(rows["split"]) == {split}
         conditions = Counter(zip(rows["view"], rows["intensity"], strict=True))
         assert set(conditions.values()) == {len(images)}
         assert len(conditions) == CONDITIONS
@@ -170,15 +169,47 @@ def test_row_metadata(built, archive_dir):
     assert any(any(d[:]["authors_excluded"]) for d in built.values())
 
 
-def test_rows_ordered_by_condition_file_then_image_id(loaded, package):
+# Contract v2: raw captures from full intensity down, then the views in nested canonical order.
+RAW_ORDER = [1.0, 0.75, 0.5, 0.25, 0.1, 0.05, 0.01]
+VIEW_ORDER = [
+    f"{demosaicing}-{sharpening}-{denoising}"
+    for demosaicing in ("bilinear", "malvar2004", "menon2007")
+    for sharpening in ("sharpening_filter", "unsharp_masking")
+    for denoising in ("gaussian_denoising", "median_denoising")
+]
+COLUMN_ORDER = {
+    "microscopy": ["image_id", "preview", "label", "annotation", "authors_excluded", "slide", "zone", "view",
+                   "intensity", "raw", "rgb"],
+    "drone": ["image_id", "preview", "mask", "car_fraction", "frame_id", "frame", "authors_split", "view",
+              "intensity", "raw", "rgb"],
+    "drone_full": ["image_id", "preview", "mask", "frame_id", "intensity", "raw"],
+    "drone_classification": ["image_id", "preview", "label", "mask", "car_fraction", "frame_id", "frame", "grid_row",
+                             "grid_col", "authors_split", "intensity", "raw"],
+}  # fmt: skip
+
+
+def test_rows_ordered_raw_full_intensity_first_then_views(loaded, package):
     rows = columns(loaded["train"])
-    shards = sorted(p.name for p in (package / "microscopy" / "train").glob("*.parquet"))
-    conditions = [name.rsplit("-", 3)[0] for name in shards]
+    conditions = [f"raw {x}" for x in RAW_ORDER] + VIEW_ORDER
     keys = [
-        (VIEW_NAMES[v] if v else f"raw_scale{round(100 * x):03d}", i)
+        (conditions.index(VIEW_NAMES[v] if v else f"raw {x}"), i)
         for v, x, i in zip(rows["view"], rows["intensity"], rows["image_id"], strict=True)
     ]
-    assert keys == sorted(keys, key=lambda key: (conditions.index(key[0]), key[1]))
+    assert keys == sorted(keys)
+    assert keys[0][0] == 0  # the viewer's first page: raw rows at full intensity
+    assert keys[-1][0] == len(conditions) - 1
+    shards = sorted(p.name for p in (package / "microscopy" / "train").glob("*.parquet"))
+    names = [f"raw_scale{round(100 * x):03d}" for x in RAW_ORDER] + VIEW_ORDER
+    assert shards == [f"{rank:02d}-{name}-00000-of-00001.parquet" for rank, name in enumerate(names)]
+
+
+@pytest.mark.parametrize("config", list(COLUMN_ORDER))
+def test_column_order_and_types(package, config):
+    features = datasets.load_dataset_builder(str(package), config).info.features
+    assert list(features) == COLUMN_ORDER[config]
+    assert features["intensity"] == datasets.Value("float64")
+    for shard in (package / config).rglob("*.parquet"):
+        assert pq.read_schema(shard).names == COLUMN_ORDER[config]
 
 
 def test_conversion_is_deterministic_and_packaging_independent(package, archive_zip_dir, tmp_path):
@@ -199,14 +230,14 @@ def test_package_layout_and_parquet_settings(package):
     assert len([f for f in shards if f.startswith("drone_classification/")]) == 2 * len(INTENSITIES)
     tile_shards = [f for f in shards if not f.startswith("drone_full/")]
     assert all(f.rsplit("-", 3)[1:] == ["00000", "of", "00001.parquet"] for f in tile_shards)
-    metadata = pq.ParquetFile(package / "microscopy/train/raw_scale050-00000-of-00001.parquet").metadata
+    metadata = pq.ParquetFile(package / "microscopy/train/02-raw_scale050-00000-of-00001.parquet").metadata
     names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
     raw = names.index("raw.list.element.list.element")
     for group in range(metadata.num_row_groups):
         row_group = metadata.row_group(group)
         assert row_group.num_rows <= ROWS_PER_ROW_GROUP
         assert row_group.total_byte_size <= 100 * 2**20
-        assert "BYTE_STREAM_SPLIT" in row_group.column(raw).encodings
+        assert "DELTA_BINARY_PACKED" in row_group.column(raw).encodings  # DuckDB 1.5 reads it
         assert row_group.column(raw).compression == "ZSTD"
         assert row_group.column(names.index("view")).statistics is not None
 

@@ -3,6 +3,8 @@
 import json
 import shutil
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from conversion import package_check
@@ -34,7 +36,7 @@ def test_converted_package_passes(package, capsys):
 
 
 def test_shard_missing_from_yaml(copy, capsys):
-    stray = copy / "microscopy" / "validation" / "raw_scale100-00000-of-00001.parquet"
+    stray = copy / "microscopy" / "validation" / "00-raw_scale100-00000-of-00001.parquet"
     stray.parent.mkdir()
     shutil.copy(next((copy / "microscopy" / "test").glob("*.parquet")), stray)
     assert main(["check", str(copy)]) == 1
@@ -72,3 +74,53 @@ def test_python_file_and_broken_yaml(copy):
     assert check_package(copy).problems == [f"{copy / 'lens2logit.py'}: a Python file; the Hub package holds none"]
     (copy / "README.md").write_text("---\nconfigs: [\n---\n")
     assert any("card YAML does not parse" in p for p in check_package(copy).problems)
+
+
+TEST = "microscopy/test"
+FIRST = f"{TEST}/00-raw_scale100-00000-of-00001.parquet"
+VIEW = f"{TEST}/07-bilinear-sharpening_filter-gaussian_denoising-00000-of-00001.parquet"
+
+
+def rewrite(shard, table: pa.Table, **options) -> None:
+    pq.write_table(table, shard, compression="zstd", **options)
+
+
+def test_shards_in_another_order_than_the_rows(copy):
+    first, view = copy / FIRST, copy / VIEW
+    first.rename(copy / "swap")
+    view.rename(first)
+    (copy / "swap").rename(view)
+    problems = check_package(copy).problems
+    assert f"{first}: holds rows of another condition than raw_scale100 (view)" in problems
+    view_name = "bilinear-sharpening_filter-gaussian_denoising"
+    assert f"{view}: holds rows of another condition than {view_name} (view)" in problems
+    unranked = copy / TEST / "raw_scale100-00000-of-00001.parquet"
+    (copy / FIRST).rename(unranked)
+    assert f"{unranked}: not named <rank>-<condition>-IIIII-of-NNNNN.parquet" in check_package(copy).problems
+
+
+def test_rows_out_of_id_order(copy):
+    table = pq.read_table(copy / FIRST)
+    rewrite(copy / FIRST, table.take(list(reversed(range(len(table))))), use_dictionary=False)
+    problems = [p for p in check_package(copy).problems if "out of row order" in p]
+    ids = table["image_id"].to_pylist()
+    assert problems == [f"{copy / FIRST}: row {ids[-2]} is out of row order, after {ids[-1]}"]
+
+
+def test_columns_out_of_order_bss_integers_and_missing_previews(copy):
+    table = pq.read_table(copy / FIRST)
+    names = table.column_names
+    swapped = table.select([names[1], names[0], *names[2:]])
+    rewrite(copy / FIRST, swapped.replace_schema_metadata(table.schema.metadata))
+    problems = check_package(copy).problems
+    assert any(p.startswith(f"{copy / FIRST}: columns ['preview', 'image_id', ") for p in problems)
+    previews = table.column("preview").to_pylist()
+    previews[1] = None
+    holed = table.set_column(names.index("preview"), "preview", pa.array(previews, table.schema.field("preview").type))
+    rewrite(copy / FIRST, holed, use_dictionary=["image_id"], use_byte_stream_split=["raw.list.element.list.element"])
+    problems = check_package(copy).problems
+    assert f"{copy / FIRST}: a row has no preview (the Hub viewer shows it blank)" in problems
+    assert any(
+        p.startswith(f"{copy / FIRST}: integer column raw.list.element.list.element is BYTE_STREAM_SPLIT")
+        for p in problems
+    )

@@ -1,13 +1,15 @@
-"""The training helper `lens2logit.pixels`: exact pixel values as numpy uint16 or torch int32."""
+"""The training helpers `lens2logit.pixels` and `loader`: exact pixel values as numpy uint16 or torch
+int32, the same shapes and dtypes map-style and streamed."""
 
 import datasets
 import numpy as np
 import pytest
 import torch
 from helpers import source_frame, source_raw, source_tile, source_tile_view, source_view
+from PIL import Image
 
 from conversion.constants import INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
-from lens2logit import pixels
+from lens2logit import loader, pixels
 
 EXPECTED = {"numpy": (np.ndarray, np.uint16), "torch": (torch.Tensor, torch.int32)}
 
@@ -33,9 +35,16 @@ def test_raw_rows_map_style(package, archive_dir, cache, framework):
     assert batch["raw"].dtype == dtype
     assert tuple(batch["raw"].shape) == (len(raw), 256, 256)
     for i in range(len(raw)):
-        expected = source_raw(archive_dir, batch["image_id"][i], batch["intensity"][i])
+        expected = source_raw(archive_dir, batch["image_id"][i], float(batch["intensity"][i]))
         np.testing.assert_array_equal(as_numpy(batch["raw"][i]), expected)
-    assert isinstance(batch["intensity"][0], float)  # other columns are left alone
+    assert isinstance(batch["intensity"], kind)
+    assert batch["intensity"].dtype == (np.float64 if framework == "numpy" else torch.float64)
+    assert isinstance(batch["image_id"], list)
+    assert isinstance(batch["preview"][0], Image.Image)  # images decoded as datasets does
+    rows = raw[[5, 2, 7]]  # any order: one Arrow take
+    for position, i in enumerate([5, 2, 7]):
+        np.testing.assert_array_equal(as_numpy(rows["raw"][position]), as_numpy(batch["raw"][i]))
+    assert [row["image_id"] for row in raw] == batch["image_id"]
 
 
 @pytest.mark.parametrize("framework", ["numpy", "torch"])
@@ -46,7 +55,9 @@ def test_streamed_rows(package, archive_dir, framework):
     for row in pixels(stream, framework):  # exhausted: no early exit
         assert isinstance(row["raw"], kind)
         assert row["raw"].dtype == dtype
-        np.testing.assert_array_equal(as_numpy(row["raw"]), source_tile(archive_dir, row["image_id"], row["intensity"]))
+        np.testing.assert_array_equal(
+            as_numpy(row["raw"]), source_tile(archive_dir, row["image_id"], float(row["intensity"]))
+        )
         seen += 1
     tiles = {row["image_id"] for row in stream.select_columns(["image_id"])}
     assert seen == len(tiles) * len(INTENSITIES)
@@ -66,22 +77,26 @@ def test_view_rows(package, package16, archive_dir, archive16_dir, cache):
 
 @pytest.mark.parametrize("framework", ["numpy", "torch"])
 def test_full_frames(package, archive_dir, cache, framework):
-    frames = pixels(datasets.load_dataset(str(package), "drone_full", split="test", cache_dir=cache), framework)
+    full = datasets.load_dataset(str(package), "drone_full", split="test", cache_dir=cache)
+    frames = pixels(full, framework)
     kind, dtype = EXPECTED[framework]
     for i in range(len(frames)):
         row = frames[i]
         assert isinstance(row["raw"], kind)
         assert row["raw"].dtype == dtype
-        frame = as_numpy(row["raw"])[0] if framework == "torch" else row["raw"]  # torch images are channels-first
-        np.testing.assert_array_equal(frame, source_frame(archive_dir, row["image_id"], row["intensity"]))
+        expected = source_frame(archive_dir, row["image_id"], float(row["intensity"]))
+        assert tuple(row["raw"].shape) == expected.shape
+        np.testing.assert_array_equal(as_numpy(row["raw"]), expected)
     with pytest.raises(ValueError, match="no processed views"):
-        pixels(frames, rows="views")
+        pixels(full, rows="views")
+    with pytest.raises(TypeError, match="takes a datasets.Dataset or IterableDataset"):
+        pixels(frames)
 
 
 def test_selected_columns(package, archive_dir, cache):
     dataset = datasets.load_dataset(str(package), "microscopy", split="test", cache_dir=cache)
     raw = pixels(dataset, columns=["label", "image_id", "intensity"])
-    assert list(raw.features) == ["raw", "label", "image_id", "intensity"]
+    assert list(raw[0]) == ["raw", "label", "image_id", "intensity"]
     batch = raw[:5]
     for mosaic, image_id, intensity in zip(batch["raw"], batch["image_id"], batch["intensity"], strict=True):
         np.testing.assert_array_equal(mosaic, source_raw(archive_dir, image_id, intensity))
@@ -89,6 +104,53 @@ def test_selected_columns(package, archive_dir, cache):
     rows = list(pixels(stream, columns=["label"]))  # exhausted
     assert len(rows) == len(raw)
     assert set(rows[0]) == {"raw", "label"}
+
+
+SHAPES = {  # (numpy shape, numpy dtype, torch shape, torch dtype) of one row's pixels
+    ("microscopy", "raw"): ((256, 256), np.uint16, (256, 256), torch.int32),
+    ("drone", "views"): ((256, 256, 3), np.uint8, (3, 256, 256), torch.uint8),
+    ("drone_full", "raw"): ((640, 896), np.uint16, (640, 896), torch.int32),
+    ("drone_classification", "raw"): ((256, 256), np.uint16, (256, 256), torch.int32),
+}
+
+
+@pytest.mark.parametrize(("config", "rows"), list(SHAPES))
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_map_style_and_streamed_agree(package, cache, config, rows, framework):
+    """The same rows, values, shapes and dtypes whether the dataset is map-style or streamed."""
+    numpy_shape, numpy_dtype, torch_shape, torch_dtype = SHAPES[config, rows]
+    shape, dtype = (numpy_shape, numpy_dtype) if framework == "numpy" else (torch_shape, torch_dtype)
+    column = "raw" if rows == "raw" else "rgb"
+    mapped = pixels(
+        datasets.load_dataset(str(package), config, split="test", cache_dir=cache), framework, rows, ["image_id"]
+    )
+    stream = datasets.load_dataset(str(package), config, split="test", streaming=True)
+    streamed = list(pixels(stream, framework, rows, ["image_id"]))  # exhausted
+    assert len(streamed) == len(mapped) > 0
+    for row, other in zip(mapped, streamed, strict=True):
+        assert row["image_id"] == other["image_id"]
+        for pixels_ in (row[column], other[column]):
+            assert tuple(pixels_.shape) == shape
+            assert pixels_.dtype == dtype
+        np.testing.assert_array_equal(as_numpy(row[column]), as_numpy(other[column]))
+
+
+def test_loader_reads_whole_batches(package, archive_dir, cache):
+    dataset = datasets.load_dataset(str(package), "microscopy", split="test", cache_dir=cache)
+    train = pixels(dataset, "torch", columns=["image_id", "intensity", "label"])
+    seen = []
+    for batch in loader(train, batch_size=16, shuffle=True, num_workers=2):
+        assert batch["raw"].dtype == torch.int32
+        assert batch["label"].dtype == torch.int64
+        assert len(batch["raw"]) <= 16
+        for mosaic, image_id, intensity in zip(batch["raw"], batch["image_id"], batch["intensity"], strict=True):
+            np.testing.assert_array_equal(mosaic.numpy(), source_raw(archive_dir, image_id, float(intensity)))
+            seen.append((image_id, float(intensity)))
+    assert sorted(seen) == sorted(zip(train[:]["image_id"], train[:]["intensity"].tolist(), strict=True))
+    plain = torch.utils.data.DataLoader(train, batch_size=16, num_workers=0)  # the usual way works too
+    first = next(iter(plain))
+    assert first["raw"].shape == (16, 256, 256)
+    np.testing.assert_array_equal(first["raw"].numpy(), train[:16]["raw"].numpy())
 
 
 def test_bad_arguments(package, cache):

@@ -1,0 +1,200 @@
+"""The raw rows (or processed-view rows) of a Lens2Logit dataset with exact numpy or torch pixels, read
+batch by batch from Arrow: map-style by index (one Arrow slice or `take` a batch, the pixels then viewed
+as numpy without a per-row step) and streamed (view rows dropped in Arrow, never decoded)."""
+
+import io
+from collections.abc import Iterator, Sequence
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from PIL import Image
+
+FRAMEWORKS = ("numpy", "torch")
+ROW_KINDS = ("raw", "views")
+PIXEL_COLUMNS = ("raw", "rgb")
+BATCH_SIZE = 100  # tiles read at once when iterating row by row
+
+
+def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: Sequence[str] | None = None):
+    """The raw rows (or, `rows="views"`, the processed-view rows) of a Lens2Logit dataset, with their
+    pixels as arrays holding exactly the stored values.
+
+    numpy gets uint16 (uint8 for 8-bit views) as stored: raw mosaics (H, W), views (H, W, 3). torch gets
+    int32 for 16-bit values (torch has no full uint16 support; int32 holds every uint16 value) and uint8
+    for 8-bit views, with views channels-first (3, H, W); a mosaic, a full frame included, stays (H, W).
+    The same shapes and dtypes come map-style and streamed (`streaming=True`).
+
+    `columns` are the other columns to keep (default: all but the other pixel column). Numeric columns
+    come as numpy arrays (torch tensors), strings as lists, images (`preview`, `mask`) as PIL images; leave
+    images out when they are not needed, since they are decoded row by row.
+
+    Map-style datasets give a map-style object: `len`, `[i]` (a row), `[i:j]` or `[[i, j, ...]]` (a batch
+    of stacked arrays: one Arrow read, no per-row step), `iter(batch_size)`, and row iteration; numpy
+    pixels of a contiguous batch are read-only views of the Arrow cache. Use `loader` for a torch
+    DataLoader that reads whole batches. Streamed datasets give an iterable of rows, with `iter(batch_size)`.
+
+        train = pixels(load_dataset("path/to/lens2logit", "microscopy", split="train"), "torch", columns=["label"])
+    """
+    if not isinstance(dataset, (datasets.Dataset, datasets.IterableDataset)):
+        raise TypeError(f"pixels takes a datasets.Dataset or IterableDataset (one split), got {type(dataset).__name__}")
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    if rows not in ROW_KINDS:
+        raise ValueError(f"rows must be one of {ROW_KINDS}, got {rows!r}")
+    if rows == "views" and "view" not in dataset.features:
+        raise ValueError("this dataset has no processed views (drone_full and drone_classification hold raw rows only)")
+    column = PIXEL_COLUMNS[ROW_KINDS.index(rows)]
+    wanted = list(dataset.features) if columns is None else list(columns)
+    kept = [column, *(name for name in wanted if name not in PIXEL_COLUMNS)]
+    converter = _Converter(dataset.features, kept, framework)
+    read = kept + (["view"] if "view" in dataset.features and "view" not in kept else [])
+    if isinstance(dataset, datasets.IterableDataset):
+        return PixelStream(dataset.select_columns(read), converter, rows)
+    return PixelRows(dataset.select_columns(read), converter, rows)
+
+
+def _wanted(view: pa.Array | pa.ChunkedArray, rows: str) -> pa.Array:
+    """Which rows hold the pixel column: `view == 0` (raw) or not (views)."""
+    return pc.equal(view, 0) if rows == "raw" else pc.not_equal(view, 0)
+
+
+class _Converter:
+    """Arrow batches of the read columns -> dicts of arrays (or lists) of the kept columns."""
+
+    def __init__(self, features: datasets.Features, kept: list[str], framework: str):
+        self.features, self.kept, self.framework = features, kept, framework
+        # rows read at once when iterating row by row: one for full frames (~40 MB each)
+        self.rows_per_read = 1 if isinstance(features[kept[0]], datasets.Image) and kept[0] == "raw" else BATCH_SIZE
+
+    def batch(self, table: pa.Table) -> dict:
+        return {name: self._column(name, table.column(name)) for name in self.kept}
+
+    def _column(self, name: str, column: pa.ChunkedArray):
+        feature = self.features[name]
+        if name in PIXEL_COLUMNS:
+            return self._tensor(_pixel_array(column, feature), image=name == "rgb")
+        if isinstance(feature, (datasets.ClassLabel, datasets.Value)) and feature.dtype not in (
+            "string",
+            "large_string",
+        ):
+            return self._tensor(column.to_numpy())
+        if isinstance(feature, datasets.Image):
+            return [None if value is None else feature.decode_example(value) for value in column.to_pylist()]
+        return column.to_pylist()
+
+    def _tensor(self, array: np.ndarray, image: bool = False):
+        if self.framework == "numpy":
+            return array
+        import torch
+
+        if array.dtype == np.uint16:
+            array = array.astype(np.int32)
+        tensor = torch.from_numpy(np.ascontiguousarray(array) if array.flags.writeable else array.copy())
+        return tensor.permute(0, 3, 1, 2).contiguous() if image and tensor.ndim == 4 else tensor
+
+
+def _pixel_array(column: pa.ChunkedArray, feature) -> np.ndarray:
+    """The pixels of a batch as one numpy array (n, H, W[, 3]): fixed-shape arrays viewed without copy
+    (one copy when the batch spans several Arrow chunks), images decoded."""
+    if isinstance(feature, datasets.Image):
+        decoded = [np.asarray(Image.open(io.BytesIO(value["bytes"]))) for value in column.to_pylist()]
+        return np.stack(decoded) if decoded else np.empty((0,), np.uint8)
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    values = array.storage if isinstance(array, pa.ExtensionArray) else array
+    for _ in feature.shape:
+        values = values.flatten()
+    return values.to_numpy(zero_copy_only=False).reshape(len(array), *feature.shape)
+
+
+def _rows(batch: dict) -> Iterator[dict]:
+    size = len(next(iter(batch.values())))
+    for i in range(size):
+        yield {name: values[i] for name, values in batch.items()}
+
+
+class PixelRows:
+    """Map-style rows of one kind, read a batch at a time from the dataset's Arrow table."""
+
+    def __init__(self, dataset: datasets.Dataset, converter: _Converter, rows: str):
+        self._source = dataset.with_format("arrow")
+        self._converter = converter
+        if "view" in dataset.features:
+            self._positions = np.flatnonzero(_wanted(self._source[:]["view"], rows).to_numpy())
+        else:
+            self._positions = np.arange(len(dataset))
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            return next(_rows(self._read(self._positions[[key]])))
+        return self._read(self._positions[key])
+
+    def __getitems__(self, keys: list[int]) -> list[dict]:
+        """The rows of `keys` from one read: what a torch DataLoader with `batch_size` asks for."""
+        return list(_rows(self[keys]))
+
+    def __iter__(self) -> Iterator[dict]:
+        for batch in self.iter(self._converter.rows_per_read):
+            yield from _rows(batch)
+
+    def iter(self, batch_size: int) -> Iterator[dict]:
+        """Batches of `batch_size` rows in order, each a dict of stacked arrays."""
+        for start in range(0, len(self), batch_size):
+            yield self[start : start + batch_size]
+
+    def _read(self, positions: np.ndarray) -> dict:
+        """One Arrow read of the rows at `positions`: a zero-copy slice when they are consecutive."""
+        if len(positions) and np.all(np.diff(positions) == 1):
+            table = self._source[int(positions[0]) : int(positions[-1]) + 1]
+        else:
+            table = self._source[positions.tolist()]
+        return self._converter.batch(table)
+
+
+class _Iterable:
+    """The base of PixelStream, to which torch's IterableDataset is added when torch is installed."""
+
+
+class PixelStream(_Iterable):
+    """Streamed rows of one kind: Arrow batches of the stream, the other rows dropped in Arrow."""
+
+    def __init__(self, stream: datasets.IterableDataset, converter: _Converter, rows: str):
+        _add_torch_iterable_base(type(self))
+        self._stream, self._converter, self._rows = stream.with_format("arrow"), converter, rows
+
+    def __iter__(self) -> Iterator[dict]:
+        for batch in self.iter(self._converter.rows_per_read):
+            yield from _rows(batch)
+
+    def iter(self, batch_size: int) -> Iterator[dict]:
+        """Batches of at most `batch_size` rows, each a dict of stacked arrays."""
+        for table in self._stream.iter(batch_size=batch_size):
+            if "view" in table.column_names:
+                table = table.filter(_wanted(table.column("view"), self._rows))
+            if len(table):
+                yield self._converter.batch(table)
+
+
+def _add_torch_iterable_base(cls: type) -> None:
+    """Make `cls` a torch IterableDataset when torch is installed, so a DataLoader iterates it (as
+    `datasets.IterableDataset` does), without importing torch otherwise."""
+    if datasets.config.TORCH_AVAILABLE:
+        import torch.utils.data
+
+        if torch.utils.data.IterableDataset not in cls.__mro__:
+            cls.__bases__ += (torch.utils.data.IterableDataset,)
+
+
+def loader(rows: PixelRows, batch_size: int, shuffle: bool = False, drop_last: bool = False, **options):
+    """A torch DataLoader over map-style `pixels` rows that reads each batch with one call (`rows[indices]`)
+    and hands it over whole, without splitting it into rows and stacking them again; `options` go to
+    the DataLoader (e.g. `num_workers=2`)."""
+    import torch.utils.data
+
+    order = torch.utils.data.RandomSampler(rows) if shuffle else torch.utils.data.SequentialSampler(rows)
+    batches = torch.utils.data.BatchSampler(order, batch_size, drop_last)
+    return torch.utils.data.DataLoader(rows, batch_size=None, sampler=batches, **options)
