@@ -8,9 +8,9 @@ reused. Measured, each against its baseline:
 - convert: wall time, MB/s, peak RSS, and rows and seconds per config (`drone_classification`
   shown); baseline: decoding every source file (tifffile/Pillow/LibRaw).
 - load: `load_dataset` cold (Arrow cache build); iteration over raw rows with `pixels` (numpy
-  uint16, torch int32) in batches of 100, and `loader` (a torch DataLoader, batches of 100, 0 and 2
-  workers); baselines: tifffile on the loose TIFFs of the same rows, and copying the same bytes in
-  memory (the memcpy limit).
+  uint16, torch int32) in batches of 100, and `loader` (a torch DataLoader, batches of 100, in order
+  and shuffled, 0 and 2 persistent workers, timed after a first epoch); baselines: tifffile on the
+  loose TIFFs of the same rows, and copying the same bytes in memory (the memcpy limit).
 - streaming through `pixels` over HTTP from a local Hub-compatible server: time to the first raw row,
   raw rows/s; baseline: pyarrow decoding the same raw rows from the local shards (the floor).
 - selective read with `filters=`: bytes read vs a full load.
@@ -113,11 +113,15 @@ for framework in ("numpy", "torch"):
         assert batch["raw"].dtype == (np.uint16 if framework == "numpy" else torch.int32)
     result[f"{framework}_seconds"] = time.perf_counter() - start
 result["rows"] = len(raw)
-for workers in (0, 2):
-    start = time.perf_counter()
-    seen = sum(len(batch["raw"]) for batch in loader(raw, batch_size=100, shuffle=True, num_workers=workers))
-    result[f"loader_{workers}_seconds"] = time.perf_counter() - start
-    assert seen == len(raw)
+for order, shuffle in (("sequential", False), ("shuffled", True)):
+    for workers in (0, 2):
+        batches = loader(raw, batch_size=100, shuffle=shuffle, num_workers=workers, persistent_workers=workers > 0)
+        assert sum(len(batch["raw"]) for batch in batches) == len(raw)  # first epoch: starts the workers
+        start = time.perf_counter()
+        for epoch in range(2):
+            for batch in batches:
+                pass
+        result[f"loader_{order}_{workers}_seconds"] = (time.perf_counter() - start) / 2
 ids = pixels(train, columns=["image_id", "intensity"])[:]
 print(json.dumps(result | {"image_ids": ids["image_id"], "intensities": ids["intensity"].tolist()}))
 """
@@ -225,15 +229,18 @@ def bench_scale(work: Path, scale: float) -> dict:
         "numpy_rows_per_s": rows / load["numpy_seconds"],
         "numpy_mb_per_s": rows * RAW_TILE_BYTES / 2**20 / load["numpy_seconds"],
         "torch_rows_per_s": rows / load["torch_seconds"],
-        "loader_0_rows_per_s": rows / load["loader_0_seconds"],
-        "loader_2_rows_per_s": rows / load["loader_2_seconds"],
+        **{
+            f"loader_{order}_{workers}_rows_per_s": rows / load[f"loader_{order}_{workers}_seconds"]
+            for order in ("sequential", "shuffled")
+            for workers in (0, 2)
+        },
         "tifffile_rows_per_s": rows / tiff,
         "memcpy_mb_per_s": rows * RAW_TILE_BYTES / 2**20 / memcpy,
     }
     load = result["load"]
     load["numpy_vs_tifffile"] = load["numpy_rows_per_s"] / load["tifffile_rows_per_s"]
     load["numpy_vs_memcpy"] = load["numpy_mb_per_s"] / load["memcpy_mb_per_s"]
-    load["loader_2_vs_tifffile"] = load["loader_2_rows_per_s"] / load["tifffile_rows_per_s"]
+    load["loader_2_vs_tifffile"] = load["loader_sequential_2_rows_per_s"] / load["tifffile_rows_per_s"]
     with HubServer("bench/lens2logit", package) as hub:
         env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(work / f"home-{time.time_ns()}"),
                "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
@@ -268,9 +275,11 @@ def table(results: list[dict]) -> str:
         ("numpy / tifffile", lambda r: f"{r['load']['numpy_vs_tifffile']:.1f}x"),
         ("numpy / memcpy", lambda r: f"{r['load']['numpy_vs_memcpy']:.0%}"),
         ("torch raw rows/s", lambda r: f"{r['load']['torch_rows_per_s']:,.0f}"),
-        ("loader (0 workers) rows/s", lambda r: f"{r['load']['loader_0_rows_per_s']:,.0f}"),
-        ("loader (2 workers) rows/s", lambda r: f"{r['load']['loader_2_rows_per_s']:,.0f}"),
-        ("loader (2 workers) / tifffile", lambda r: f"{r['load']['loader_2_vs_tifffile']:.1f}x"),
+        ("loader sequential, 0 workers rows/s", lambda r: f"{r['load']['loader_sequential_0_rows_per_s']:,.0f}"),
+        ("loader sequential, 2 workers rows/s", lambda r: f"{r['load']['loader_sequential_2_rows_per_s']:,.0f}"),
+        ("loader shuffled, 0 workers rows/s", lambda r: f"{r['load']['loader_shuffled_0_rows_per_s']:,.0f}"),
+        ("loader shuffled, 2 workers rows/s", lambda r: f"{r['load']['loader_shuffled_2_rows_per_s']:,.0f}"),
+        ("loader sequential, 2 workers / tifffile", lambda r: f"{r['load']['loader_2_vs_tifffile']:.1f}x"),
         ("stream: first raw row s", lambda r: f"{r['stream']['first_row_seconds']:.2f}"),
         ("stream raw rows/s", lambda r: f"{r['stream']['rows_per_s']:,.0f}"),
         ("pyarrow decode floor rows/s", lambda r: f"{r['stream']['decode_floor_rows_per_s']:,.0f}"),

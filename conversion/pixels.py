@@ -15,6 +15,7 @@ FRAMEWORKS = ("numpy", "torch")
 ROW_KINDS = ("raw", "views")
 PIXEL_COLUMNS = ("raw", "rgb")
 BATCH_SIZE = 100  # tiles read at once when iterating row by row
+NUMBERS = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64")
 
 
 def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: Sequence[str] | None = None):
@@ -75,23 +76,25 @@ class _Converter:
         feature = self.features[name]
         if name in PIXEL_COLUMNS:
             return self._tensor(_pixel_array(column, feature), image=name == "rgb")
-        if isinstance(feature, (datasets.ClassLabel, datasets.Value)) and feature.dtype not in (
-            "string",
-            "large_string",
-        ):
+        number = isinstance(feature, datasets.Value) and feature.dtype in NUMBERS
+        if number or isinstance(feature, datasets.ClassLabel):
             return self._tensor(column.to_numpy())
         if isinstance(feature, datasets.Image):
             return [None if value is None else feature.decode_example(value) for value in column.to_pylist()]
         return column.to_pylist()
 
     def _tensor(self, array: np.ndarray, image: bool = False):
+        """`array` as torch: uint16 as int32, in shared memory inside a DataLoader worker (as torch's own
+        collate does), so handing the batch to the main process copies nothing more."""
         if self.framework == "numpy":
             return array
         import torch
 
-        if array.dtype == np.uint16:
-            array = array.astype(np.int32)
-        tensor = torch.from_numpy(np.ascontiguousarray(array) if array.flags.writeable else array.copy())
+        dtype = torch.int32 if array.dtype == np.uint16 else getattr(torch, array.dtype.name)
+        tensor = torch.empty(array.shape, dtype=dtype)
+        if torch.utils.data.get_worker_info() is not None:
+            tensor.share_memory_()
+        np.copyto(tensor.numpy(), array)
         return tensor.permute(0, 3, 1, 2).contiguous() if image and tensor.ndim == 4 else tensor
 
 
