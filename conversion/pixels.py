@@ -69,13 +69,17 @@ class _Converter:
         # rows read at once when iterating row by row: one for full frames (~40 MB each)
         self.rows_per_read = 1 if isinstance(features[kept[0]], datasets.Image) and kept[0] == "raw" else BATCH_SIZE
 
-    def batch(self, table: pa.Table) -> dict:
-        return {name: self._column(name, table.column(name)) for name in self.kept}
+    def batch(self, table: pa.Table | None, pixels: np.ndarray | None = None) -> dict:
+        """The kept columns of `table`; `pixels`, when given, is the pixel column already as numpy."""
+        pixel = self.kept[0]
+        if pixels is None:
+            pixels = _pixel_array(table.column(pixel), self.features[pixel])
+        batch = {pixel: self._tensor(pixels, image=pixel == "rgb")}
+        batch.update((name, self._column(name, table.column(name))) for name in self.kept[1:])
+        return batch
 
     def _column(self, name: str, column: pa.ChunkedArray):
         feature = self.features[name]
-        if name in PIXEL_COLUMNS:
-            return self._tensor(_pixel_array(column, feature), image=name == "rgb")
         number = isinstance(feature, datasets.Value) and feature.dtype in NUMBERS
         if number or isinstance(feature, datasets.ClassLabel):
             return self._tensor(column.to_numpy())
@@ -117,12 +121,53 @@ def _rows(batch: dict) -> Iterator[dict]:
         yield {name: values[i] for name, values in batch.items()}
 
 
+class _MappedPixels:
+    """A fixed-shape pixel column of a dataset's own Arrow table as numpy views of its memory-mapped
+    buffers (public pyarrow API: list offsets and values): rows anywhere are gathered with one copy,
+    consecutive rows of one Arrow chunk are a view."""
+
+    def __init__(self, column: pa.ChunkedArray, shape: tuple[int, ...]):
+        self.shape, self.size = shape, int(np.prod(shape))
+        self.values: list[np.ndarray] = []  # the leaf values of each chunk
+        chunk_of, start_of = [], []  # each table row's chunk, and where its values start there
+        for number, chunk in enumerate(column.chunks):
+            level = chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk
+            starts = np.arange(len(level))
+            for _ in shape:  # list offsets are absolute positions in the unsliced child array
+                starts = level.offsets.to_numpy()[starts]
+                level = level.values
+            self.values.append(level.to_numpy())
+            chunk_of.append(np.full(len(chunk), number))
+            start_of.append(starts)
+        self.chunk_of, self.start_of = np.concatenate(chunk_of), np.concatenate(start_of)
+
+    def gather(self, positions: np.ndarray) -> np.ndarray:
+        chunks, starts = self.chunk_of[positions], self.start_of[positions]
+        if len(positions) and (chunks == chunks[0]).all() and np.all(np.diff(starts) == self.size):
+            values = self.values[chunks[0]]
+            return values[starts[0] : starts[0] + len(positions) * self.size].reshape(len(positions), *self.shape)
+        batch = np.empty((len(positions), *self.shape), self.values[0].dtype if self.values else np.uint16)
+        for row, (chunk, start) in enumerate(zip(chunks, starts, strict=True)):
+            batch[row] = self.values[chunk][start : start + self.size].reshape(self.shape)
+        return batch
+
+
 class PixelRows:
-    """Map-style rows of one kind, read a batch at a time from the dataset's Arrow table."""
+    """Map-style rows of one kind, read a batch at a time: the pixels from numpy views of the memory-mapped
+    Arrow table when the dataset is one (no `select`, `shuffle` or `filter` applied), else with the other
+    columns through Arrow."""
 
     def __init__(self, dataset: datasets.Dataset, converter: _Converter, rows: str):
-        self._source = dataset.with_format("arrow")
         self._converter = converter
+        pixel = converter.kept[0]
+        feature = dataset.features[pixel]
+        # `_indices` is how datasets maps rows after select, shuffle or filter; its own table is then not the rows
+        direct = getattr(dataset, "_indices", None) is None and isinstance(
+            feature, (datasets.Array2D, datasets.Array3D)
+        )
+        self._pixels = _MappedPixels(dataset.data.column(pixel), feature.shape) if direct else None
+        others = [name for name in dataset.column_names if name != pixel] if direct else dataset.column_names
+        self._source = dataset.select_columns(others).with_format("arrow") if others else None
         if "view" in dataset.features:
             self._positions = np.flatnonzero(_wanted(self._source[:]["view"], rows).to_numpy())
         else:
@@ -150,12 +195,13 @@ class PixelRows:
             yield self[start : start + batch_size]
 
     def _read(self, positions: np.ndarray) -> dict:
-        """One Arrow read of the rows at `positions`: a zero-copy slice when they are consecutive."""
-        if len(positions) and np.all(np.diff(positions) == 1):
+        """One read of the rows at `positions`: Arrow slices when they are consecutive, else one `take`."""
+        table = None
+        if self._source is not None and len(positions) and np.all(np.diff(positions) == 1):
             table = self._source[int(positions[0]) : int(positions[-1]) + 1]
-        else:
+        elif self._source is not None:
             table = self._source[positions.tolist()]
-        return self._converter.batch(table)
+        return self._converter.batch(table, self._pixels.gather(positions) if self._pixels else None)
 
 
 class _Iterable:
@@ -176,8 +222,10 @@ class PixelStream(_Iterable):
     def iter(self, batch_size: int) -> Iterator[dict]:
         """Batches of at most `batch_size` rows, each a dict of stacked arrays."""
         for table in self._stream.iter(batch_size=batch_size):
-            if "view" in table.column_names:
-                table = table.filter(_wanted(table.column("view"), self._rows))
+            if "view" in table.column_names:  # batches come shard by shard: mostly all wanted, or none
+                wanted = _wanted(table.column("view"), self._rows)
+                count = pc.sum(wanted).as_py() or 0
+                table = table if count == len(table) else table.filter(wanted)  # filtering copies the pixels
             if len(table):
                 yield self._converter.batch(table)
 

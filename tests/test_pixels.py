@@ -135,6 +135,27 @@ def test_map_style_and_streamed_agree(package, cache, config, rows, framework):
         np.testing.assert_array_equal(as_numpy(row[column]), as_numpy(other[column]))
 
 
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_selected_shuffled_and_filtered_datasets(package, archive_dir, cache, framework):
+    """Rows a user picked or reordered: contiguous `select` slices the table, `shuffle` and `filter` map
+    its rows through indices; every path gives the pixels of its own rows."""
+    dataset = datasets.load_dataset(str(package), "microscopy", split="test", cache_dir=cache)
+    picked = {
+        "select": dataset.select(range(40, len(dataset))),
+        "shuffle": dataset.shuffle(seed=3),
+        "filter": dataset.filter(lambda ids: [i.endswith("_1") for i in ids], input_columns="image_id", batched=True),
+    }
+    for name, subset in picked.items():
+        raw = pixels(subset, framework, columns=["image_id", "intensity"])
+        expected = [(row["image_id"], row["intensity"]) for row in subset if row["view"] == 0]
+        assert len(raw) == len(expected) > 0, name
+        for rows in (raw[: len(raw)], raw[list(reversed(range(len(raw))))]):
+            keys = list(zip(rows["image_id"], map(float, rows["intensity"]), strict=True))
+            assert sorted(keys) == sorted(expected), name
+            for mosaic, (image_id, intensity) in zip(rows["raw"], keys, strict=True):
+                np.testing.assert_array_equal(as_numpy(mosaic), source_raw(archive_dir, image_id, intensity))
+
+
 def test_loader_reads_whole_batches(package, archive_dir, cache):
     dataset = datasets.load_dataset(str(package), "microscopy", split="test", cache_dir=cache)
     train = pixels(dataset, "torch", columns=["image_id", "intensity", "label"])
