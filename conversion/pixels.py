@@ -1,6 +1,7 @@
 """The raw rows (or processed-view rows) of a Lens2Logit dataset with exact numpy or torch pixels, read
-batch by batch from Arrow: map-style by index (one Arrow slice or `take` a batch, the pixels then viewed
-as numpy without a per-row step) and streamed (view rows dropped in Arrow, never decoded)."""
+a batch at a time: map-style from numpy views of the memory-mapped Arrow table (one numpy `take` a
+batch, or a view of consecutive rows; no per-row step), streamed from the stream's Arrow batches (view
+rows dropped in Arrow, never decoded)."""
 
 import io
 from collections.abc import Iterator, Sequence
@@ -32,8 +33,8 @@ def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: Sequen
     images out when they are not needed, since they are decoded row by row.
 
     Map-style datasets give a map-style object: `len`, `[i]` (a row), `[i:j]` or `[[i, j, ...]]` (a batch
-    of stacked arrays: one Arrow read, no per-row step), `iter(batch_size)`, and row iteration; numpy
-    pixels of a contiguous batch are read-only views of the Arrow cache. Use `loader` for a torch
+    of stacked arrays, read at once), `iter(batch_size)`, and row iteration; numpy pixels of consecutive
+    rows are read-only views of the Arrow cache. Use `loader` for a torch
     DataLoader that reads whole batches. Streamed datasets give an iterable of rows, with `iter(batch_size)`.
 
         train = pixels(load_dataset("path/to/lens2logit", "microscopy", split="train"), "torch", columns=["label"])
@@ -123,39 +124,44 @@ def _rows(batch: dict) -> Iterator[dict]:
 
 class _MappedPixels:
     """A fixed-shape pixel column of a dataset's own Arrow table as numpy views of its memory-mapped
-    buffers (public pyarrow API: list offsets and values): rows anywhere are gathered with one copy,
-    consecutive rows of one Arrow chunk are a view."""
+    buffers (public pyarrow API: list offsets and values): each Arrow chunk's values viewed as
+    (rows, pixels), so a batch is one numpy `take` per chunk, and consecutive rows are a view."""
 
     def __init__(self, column: pa.ChunkedArray, shape: tuple[int, ...]):
-        self.shape, self.size = shape, int(np.prod(shape))
-        self.values: list[np.ndarray] = []  # the leaf values of each chunk
-        chunk_of, start_of = [], []  # each table row's chunk, and where its values start there
+        self.shape, size = shape, int(np.prod(shape))
+        self.rows: list[np.ndarray] = []  # per chunk: its values as (rows with pixels, size)
+        self.aligned = True  # every row's values start a whole number of rows after the chunk's first
+        chunk_of, row_of = [], []  # each table row's chunk, and its row in that chunk's view
         for number, chunk in enumerate(column.chunks):
             level = chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk
             starts = np.arange(len(level))
             for _ in shape:  # list offsets are absolute positions in the unsliced child array
                 starts = level.offsets.to_numpy()[starts]
                 level = level.values
-            self.values.append(level.to_numpy())
+            values = level.to_numpy()
+            first = int(starts.min()) if len(starts) else 0
+            self.aligned = self.aligned and not np.any((starts - first) % size)
+            self.rows.append(values[first : first + (len(values) - first) // size * size].reshape(-1, size))
             chunk_of.append(np.full(len(chunk), number))
-            start_of.append(starts)
-        self.chunk_of, self.start_of = np.concatenate(chunk_of), np.concatenate(start_of)
+            row_of.append((starts - first) // size)
+        self.chunk_of, self.row_of = np.concatenate(chunk_of), np.concatenate(row_of)
 
     def gather(self, positions: np.ndarray) -> np.ndarray:
-        chunks, starts = self.chunk_of[positions], self.start_of[positions]
-        if len(positions) and (chunks == chunks[0]).all() and np.all(np.diff(starts) == self.size):
-            values = self.values[chunks[0]]
-            return values[starts[0] : starts[0] + len(positions) * self.size].reshape(len(positions), *self.shape)
-        batch = np.empty((len(positions), *self.shape), self.values[0].dtype if self.values else np.uint16)
-        for row, (chunk, start) in enumerate(zip(chunks, starts, strict=True)):
-            batch[row] = self.values[chunk][start : start + self.size].reshape(self.shape)
-        return batch
+        """The pixels of the table rows at `positions` (none of them null), as (n, *shape)."""
+        chunks, rows = self.chunk_of[positions], self.row_of[positions]
+        if len(positions) and (chunks == chunks[0]).all() and np.all(np.diff(rows) == 1):
+            return self.rows[chunks[0]][rows[0] : rows[-1] + 1].reshape(len(positions), *self.shape)
+        batch = np.empty((len(positions), self.rows[0].shape[1]), self.rows[0].dtype)
+        for chunk in np.unique(chunks):
+            here = chunks == chunk
+            batch[here] = self.rows[chunk][rows[here]]
+        return batch.reshape(len(positions), *self.shape)
 
 
 class PixelRows:
     """Map-style rows of one kind, read a batch at a time: the pixels from numpy views of the memory-mapped
-    Arrow table when the dataset is one (no `select`, `shuffle` or `filter` applied), else with the other
-    columns through Arrow."""
+    Arrow table when the dataset's rows are its table's (no `shuffle`, `filter` or scattered `select`
+    maps them), else through Arrow with the other columns."""
 
     def __init__(self, dataset: datasets.Dataset, converter: _Converter, rows: str):
         self._converter = converter
@@ -165,8 +171,9 @@ class PixelRows:
         direct = getattr(dataset, "_indices", None) is None and isinstance(
             feature, (datasets.Array2D, datasets.Array3D)
         )
-        self._pixels = _MappedPixels(dataset.data.column(pixel), feature.shape) if direct else None
-        others = [name for name in dataset.column_names if name != pixel] if direct else dataset.column_names
+        mapped = _MappedPixels(dataset.data.column(pixel), feature.shape) if direct else None
+        self._pixels = mapped if mapped and mapped.aligned else None
+        others = [name for name in dataset.column_names if name != pixel] if self._pixels else dataset.column_names
         self._source = dataset.select_columns(others).with_format("arrow") if others else None
         if "view" in dataset.features:
             self._positions = np.flatnonzero(_wanted(self._source[:]["view"], rows).to_numpy())
