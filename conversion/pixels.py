@@ -131,7 +131,7 @@ class _MappedPixels:
         self.shape, size = shape, int(np.prod(shape))
         self.rows: list[np.ndarray] = []  # per chunk: its values as (rows with pixels, size)
         self.aligned = True  # every row's values start a whole number of rows after the chunk's first
-        chunk_of, row_of = [], []  # each table row's chunk, and its row in that chunk's view
+        chunk_of, row_of = [np.empty(0, int)], [np.empty(0, int)]  # each table row's chunk, and its row there
         for number, chunk in enumerate(column.chunks):
             level = chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk
             starts = np.arange(len(level))
@@ -151,11 +151,11 @@ class _MappedPixels:
         chunks, rows = self.chunk_of[positions], self.row_of[positions]
         if len(positions) and (chunks == chunks[0]).all() and np.all(np.diff(rows) == 1):
             return self.rows[chunks[0]][rows[0] : rows[-1] + 1].reshape(len(positions), *self.shape)
-        batch = np.empty((len(positions), self.rows[0].shape[1]), self.rows[0].dtype)
+        batch = np.empty((len(positions), *self.shape), self.rows[0].dtype if self.rows else np.uint16)
         for chunk in np.unique(chunks):
             here = chunks == chunk
-            batch[here] = self.rows[chunk][rows[here]]
-        return batch.reshape(len(positions), *self.shape)
+            batch[here] = self.rows[chunk][rows[here]].reshape(-1, *self.shape)
+        return batch
 
 
 class PixelRows:

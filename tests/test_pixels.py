@@ -180,3 +180,15 @@ def test_bad_arguments(package, cache):
         pixels(dataset, "jax")
     with pytest.raises(ValueError, match="rows must be one of"):
         pixels(dataset, rows="rgb")
+
+
+def test_an_empty_dataset_gives_empty_batches():
+    empty = datasets.Dataset.from_dict(
+        {"raw": [], "label": []},
+        features=datasets.Features({"raw": datasets.Array2D((256, 256), "uint16"), "label": datasets.Value("int64")}),
+    )
+    rows = pixels(empty)
+    assert len(rows) == 0
+    assert rows[:]["raw"].shape == (0, 256, 256)
+    assert rows[:]["raw"].dtype == np.uint16
+    assert list(rows) == []
