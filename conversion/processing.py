@@ -112,8 +112,8 @@ def process(raw, pipeline: str, camera: "str | Camera" = "microscopy", unsharp: 
     if torch is not None and isinstance(raw, torch.Tensor):
         from conversion.processing_torch import process_batch
 
-        batch = process_batch(raw if raw.ndim == 3 else raw[None], steps, camera, unsharp)
-        return batch if raw.ndim == 3 else batch[0]
+        batch = process_batch(raw[None] if raw.ndim == 2 else raw, steps, camera, unsharp)
+        return batch[0] if raw.ndim == 2 else batch
     return process_numpy(np.asarray(raw), steps, camera, unsharp)
 
 

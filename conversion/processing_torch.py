@@ -185,23 +185,31 @@ def vertical(x: torch.Tensor, kernel: np.ndarray) -> torch.Tensor:
     return convolve(x, kernel.T, "mirror")
 
 
-def menon2007_direction(cfa: torch.Tensor, m: dict, green_h: torch.Tensor, green_v: torch.Tensor) -> torch.Tensor:
-    """Menon 2007's classifier: True where the horizontal estimate is chosen (d_V >= d_H)."""
+def menon2007_greens(cfa: torch.Tensor, m: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Menon 2007's horizontal and vertical green estimates."""
+    green_h = torch.where(m["G"], cfa, horizontal(cfa, MENON_H0) + horizontal(cfa, MENON_H1))
+    green_v = torch.where(m["G"], cfa, vertical(cfa, MENON_H0) + vertical(cfa, MENON_H1))
+    return green_h, green_v
+
+
+def menon2007_classifier(cfa: torch.Tensor, m: dict, green_h: torch.Tensor, green_v: torch.Tensor):
+    """Menon 2007's horizontal and vertical gradients of colour difference, d_H and d_V: the horizontal
+    estimate is chosen where d_V >= d_H."""
     chroma = m["R"] | m["B"]
     c_h = torch.where(chroma, cfa - green_h, 0)
     c_v = torch.where(chroma, cfa - green_v, 0)
     d_h = convolve((c_h - pad(c_h, 0, 2, "mirror")[..., 4:]).abs(), MENON_CLASSIFIER, "constant")
     d_v = convolve((c_v - pad(c_v, 2, 0, "mirror")[..., 4:, :]).abs(), MENON_CLASSIFIER.T, "constant")
-    return d_v >= d_h
+    return d_h, d_v
 
 
 def demosaic_menon2007(cfa: torch.Tensor) -> torch.Tensor:
     """Menon, Andriani and Calvagno 2007 (DDFAPD) with its refining step, as colour-demosaicing computes it."""
     m = site_masks(cfa.shape, cfa.device)
     red, blue = torch.where(m["R"], cfa, 0), torch.where(m["B"], cfa, 0)
-    green_h = torch.where(m["G"], cfa, horizontal(cfa, MENON_H0) + horizontal(cfa, MENON_H1))
-    green_v = torch.where(m["G"], cfa, vertical(cfa, MENON_H0) + vertical(cfa, MENON_H1))
-    use_h = menon2007_direction(cfa, m, green_h, green_v)
+    green_h, green_v = menon2007_greens(cfa, m)
+    d_h, d_v = menon2007_classifier(cfa, m, green_h, green_v)
+    use_h = d_v >= d_h
     green = torch.where(use_h, green_h, green_v)
 
     def rows(x):
