@@ -14,6 +14,10 @@ download cache (resumed, size and md5 verified; $LENS2LOGIT_ZENODO_URL points to
 For training, `pixels` gives the raw (or processed-view) rows of a loaded dataset with exact numpy or
 torch pixels, batch by batch from Arrow, map-style or streamed; `loader` is a torch DataLoader over
 them that reads whole batches.
+
+`process(raw, pipeline, camera)` runs the authors' twelve processing pipelines (`PIPELINES`, camera
+parameters in `CAMERAS`) on raw mosaics of any intensity: numpy for one mosaic, torch for batches on
+the CPU or a GPU, differentiable.
 """
 
 from dataclasses import dataclass
@@ -27,8 +31,9 @@ from conversion.configs import DESCRIPTIONS, ConfigIndex, config, detect_view_dt
 from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
 from conversion.errors import ImageFormatError
 from conversion.pixels import loader, pixels
+from conversion.processing import CAMERAS, PIPELINES, Camera, process
 
-__all__ = ["Lens2Logit", "Lens2LogitConfig", "loader", "pixels"]
+__all__ = ["CAMERAS", "PIPELINES", "Camera", "Lens2Logit", "Lens2LogitConfig", "loader", "pixels", "process"]
 
 logger = datasets.logging.get_logger(__name__)
 

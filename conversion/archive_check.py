@@ -1,5 +1,5 @@
-"""Check an archive without converting it: the layout of every config present, and that drone tiles
-are cut from their full frames."""
+"""Check an archive without converting it: the layout of every config present, that drone tiles are cut
+from their full frames, and how close the stored processed views are to the pipelines run on the raw images."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +11,7 @@ from conversion.drone_classification import AuthorsComparison
 from conversion.errors import ArchiveNotFoundError
 from conversion.package_check import is_package
 from conversion.tiling import TilingReport, check_tiling
+from conversion.view_check import ViewComparison, compare_views
 
 
 @dataclass
@@ -20,6 +21,7 @@ class ArchiveReport:
     unread: list[str] = field(default_factory=list)  # folders and files of the archive no config reads
     numbering: str = ""  # how tile names number their frames (drone archives)
     authors: AuthorsComparison | None = None  # the authors' classification files, when checked
+    views: list[ViewComparison] = field(default_factory=list)  # stored views vs the pipelines, per config
     problems: list[str] = field(default_factory=list)
 
 
@@ -42,6 +44,9 @@ def check_archive(archive: Archive, sources: list[Path], progress: bool = True) 
     for name, index in indexes.items():
         report.rows[name] = sum(index.num_rows(split) for split in SPLITS)
         report.problems += [f"{name}: {problem}" for problem in index.skipped]
+    for name, index in indexes.items():
+        if config(name).has_views and (views := compare_views(archive, name, index.conditions, name, progress)):
+            report.views.append(views)
     if "drone_classification" in indexes:
         report.authors = indexes["drone_classification"].authors
         report.problems += report.authors.differences

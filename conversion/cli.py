@@ -124,6 +124,8 @@ def _check(args: argparse.Namespace) -> int:
         print(f"not checked: {part} (no config reads it)")
     if report.authors is not None:
         _print_authors(report.authors)
+    for views in report.views:
+        _print_views(views)
     tiling = report.tiling
     if tiling is None:
         print("tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)")
@@ -136,6 +138,17 @@ def _check(args: argparse.Namespace) -> int:
     )
     print(f"frame numbering: the NN of a tile's name is {report.numbering}")
     return 1 if report.problems or not tiling.compared else 0
+
+
+def _print_views(views) -> None:
+    """The largest difference between the stored views and the pipelines, per pipeline."""
+    print(
+        f"{views.config} processed views vs the pipelines on raw_scale100, {_count(views.images, 'image')}, largest "
+        f"difference (full scale 1; rounding explains up to {views.quantum:.1e}); unsharp masking follows the "
+        f"{'per-column (scikit-image 0.18.1)' if views.unsharp_follows() == 'columns' else '2-D'} variant:"
+    )
+    for line in views.lines():
+        print(f"  {line}")
 
 
 def _print_authors(authors) -> None:

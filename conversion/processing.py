@@ -39,7 +39,7 @@ with warnings.catch_warnings():  # colour warns on import that matplotlib (plott
         demosaicing_CFA_Bayer_Menon2007,
     )
 
-from conversion.constants import BAYER_PATTERN, CAMERA, DEMOSAICING, PROCESSED_VIEWS
+from conversion.constants import BAYER_PATTERN, CAMERA, DEMOSAICING, DENOISING, PROCESSED_VIEWS, SHARPENING
 from conversion.errors import Lens2LogitError
 
 PIPELINES = PROCESSED_VIEWS  # `<demosaicing>-<sharpening>-<denoising>`, the names of the archive's views
@@ -137,10 +137,32 @@ _DEMOSAIC = dict(
 def process_numpy(raw: np.ndarray, steps: Pipeline, camera: Camera, unsharp: str) -> np.ndarray:
     """The numpy reference for one mosaic: (H, W) -> (H, W, 3) float64."""
     rgb = demosaic(remove_black_level(normalised(raw), camera.black_level), steps.demosaicing)
-    rgb = correct_colour(rgb, camera)
-    rgb = on_luma(rgb, sharpening_filter if steps.sharpening == "sharpening_filter" else UNSHARP[unsharp])
-    rgb = on_luma(rgb, DENOISE[steps.denoising])
-    return np.clip(rgb, 0, 1) ** (1 / GAMMA)
+    return finish(sharpen(correct_colour(rgb, camera), steps.sharpening, unsharp), steps.denoising)
+
+
+def all_views(raw, camera: "str | Camera" = "microscopy", unsharp: str = "columns") -> dict[str, np.ndarray]:
+    """The twelve pipelines' RGB of one numpy mosaic, {pipeline: (H, W, 3) float64}: the same numbers as
+    `process` per pipeline, each demosaicing and sharpening computed once."""
+    camera = camera_of(camera)
+    check_unsharp(unsharp)
+    black = remove_black_level(normalised(np.asarray(raw)), camera.black_level)
+    views = {}
+    for demosaicing in DEMOSAICING:
+        rgb = correct_colour(demosaic(black, demosaicing), camera)
+        for sharpening in SHARPENING:
+            sharp = sharpen(rgb, sharpening, unsharp)
+            for denoising in DENOISING:
+                views[f"{demosaicing}-{sharpening}-{denoising}"] = finish(sharp, denoising)
+    return views
+
+
+def sharpen(rgb: np.ndarray, method: str, unsharp: str) -> np.ndarray:
+    return on_luma(rgb, sharpening_filter if method == "sharpening_filter" else UNSHARP[unsharp])
+
+
+def finish(rgb: np.ndarray, denoising: str) -> np.ndarray:
+    """Denoise Y, clip to [0, 1], gamma 1/2.2."""
+    return np.clip(on_luma(rgb, DENOISE[denoising]), 0, 1) ** (1 / GAMMA)
 
 
 def remove_black_level(mosaic: np.ndarray, black_level) -> np.ndarray:

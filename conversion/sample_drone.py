@@ -171,7 +171,7 @@ def _frame_files(
                 kept += 1
                 for intensity, mosaic in captures.items():
                     yield f"drone/images_tiles_256/{intensity_folder(intensity)}/{tile}.tif", tile_bytes(mosaic[cell])
-                for folder, pixels in processed_views(captures[FULL_INTENSITY][cell], view_dtype):
+                for folder, pixels in processed_views(captures[FULL_INTENSITY][cell], "drone", view_dtype):
                     data = encode_png(pixels) if view_dtype == "uint8" else tiff_bytes(pixels)
                     suffix = "png" if view_dtype == "uint8" else "tif"
                     yield f"drone/images_tiles_256/processed_views/{folder}/{tile}.{suffix}", data

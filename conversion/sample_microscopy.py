@@ -117,7 +117,7 @@ def _image_files(images: int, seed: int, view_dtype: str) -> Iterator[tuple[str,
         captures = _raw_captures(_cell_rgb(image_rng), image_rng)
         for intensity, mosaic in captures.items():
             yield f"microscopy/images/{intensity_folder(intensity)}/{name}.tiff", tiff_bytes(mosaic)
-        for folder, pixels in processed_views(captures[1.0], view_dtype):
+        for folder, pixels in processed_views(captures[1.0], "microscopy", view_dtype):
             data = encode_png(pixels) if view_dtype == "uint8" else tiff_bytes(pixels)
             suffix = "png" if view_dtype == "uint8" else "tiff"
             yield f"microscopy/images/processed_views/{folder}/{name}.{suffix}", data

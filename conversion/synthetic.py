@@ -5,21 +5,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import tifffile
-from PIL import Image, ImageFilter
+from PIL import Image
 
-from conversion.constants import DEMOSAICING, DENOISING, SHARPENING, TILE_SHAPE
-
-_UPSAMPLING = dict(
-    zip(DEMOSAICING, (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS), strict=True)
-)
-_SHARPEN = dict(
-    zip(
-        SHARPENING,
-        (ImageFilter.SHARPEN, ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2)),
-        strict=True,
-    )
-)
-_DENOISE = dict(zip(DENOISING, (ImageFilter.GaussianBlur(radius=1), ImageFilter.MedianFilter(size=3)), strict=True))
+from conversion.processing import all_views
 
 
 def bayer_sample(rgb: np.ndarray) -> np.ndarray:
@@ -41,22 +29,12 @@ def to_uint16(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, 65535).astype(np.uint16)
 
 
-def processed_views(full: np.ndarray, view_dtype: str) -> Iterator[tuple[str, np.ndarray]]:
-    """The twelve processed views of the full-intensity mosaic (folder name, RGB pixels)."""
-    mosaic = full.astype(np.float32)
-    half = np.stack([mosaic[0::2, 0::2], (mosaic[0::2, 1::2] + mosaic[1::2, 0::2]) / 2, mosaic[1::2, 1::2]], -1)
-    half = np.clip(half / np.percentile(half, 99.5, axis=(0, 1)), 0, 1) ** (1 / 2.2)
-    base = Image.fromarray((half * 255 + 0.5).astype(np.uint8))
-    for demosaicing in DEMOSAICING:
-        upsampled = base.resize(TILE_SHAPE[::-1], _UPSAMPLING[demosaicing])
-        for sharpening in SHARPENING:
-            sharpened = upsampled.filter(_SHARPEN[sharpening])
-            for denoising in DENOISING:
-                pixels = np.asarray(sharpened.filter(_DENOISE[denoising]))
-                if view_dtype == "uint16":  # fill the low byte from the smooth signal, so all 16 bits vary
-                    fine = (np.asarray(upsampled, np.uint16) * 97) & 0xFF
-                    pixels = (pixels.astype(np.uint16) << 8) | fine
-                yield f"{demosaicing}_{sharpening}_{denoising}", pixels
+def processed_views(full: np.ndarray, camera: str, view_dtype: str) -> Iterator[tuple[str, np.ndarray]]:
+    """The twelve processed views of the full-intensity mosaic by the authors' pipelines (archive folder name,
+    RGB rounded to `view_dtype`'s full scale)."""
+    scale = np.iinfo(view_dtype).max
+    for pipeline, rgb in all_views(full, camera).items():
+        yield pipeline.replace("-", "_"), np.rint(rgb * scale).astype(view_dtype)
 
 
 def tiff_bytes(array: np.ndarray) -> bytes:

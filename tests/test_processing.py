@@ -1,11 +1,15 @@
 """The twelve pipelines: the numpy reference against the recipe written out here, the torch port against
 the reference, gradients, errors."""
 
+import shutil
+
 import numpy as np
 import pytest
 import tifffile
 import torch
+from PIL import Image
 
+from conversion.cli import main
 from conversion.errors import Lens2LogitError
 from conversion.processing import CAMERAS, PIPELINES, Camera, process
 from conversion.processing_torch import (
@@ -218,3 +222,27 @@ def test_bad_input_is_named():
         process(np.zeros((4, 4), np.uint16), PIPELINES[0], unsharp="3d")
     with pytest.raises(Lens2LogitError, match=r"\(B, H, W\).*\(1, 1, 4, 4\)"):
         process(torch.zeros((1, 1, 4, 4)), PIPELINES[0])
+
+
+def test_check_compares_stored_views_with_the_pipelines(archive_dir, tmp_path, capsys):
+    """The sample's views are the pipelines' output rounded to 8 bits; `check` reports views replaced by the
+    2-D unsharp masking's output as far from the default variant and within rounding of the 2-D one."""
+    archive = shutil.copytree(archive_dir / "microscopy", tmp_path / "archive" / "microscopy")
+    name = "bilinear-unsharp_masking-median_denoising"
+    far = 0.0
+    for raw_path in sorted((archive / "images" / "raw_scale100").glob("*.tiff")):
+        view_path = archive / "images" / "processed_views" / name.replace("-", "_") / f"{raw_path.stem}.png"
+        raw = tifffile.imread(raw_path)
+        columns = process(raw, name, "microscopy")
+        np.testing.assert_array_equal(np.asarray(Image.open(view_path)), np.rint(columns * 255).astype(np.uint8))
+        plane = np.rint(process(raw, name, "microscopy", unsharp="2d") * 255).astype(np.uint8)
+        Image.fromarray(plane).save(view_path)
+        far = max(far, np.abs(plane / 255 - columns).max())
+    assert main(["check", str(tmp_path / "archive"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "48 images" in out
+    lines = dict(line.strip().split(": ", 1) for line in out.splitlines() if line.startswith("  "))
+    assert len(lines) == len(PIPELINES)
+    assert lines[name] == f"{far:.2e} (2-D unsharp masking: 1.96e-03), within rounding"
+    assert lines["bilinear-unsharp_masking-gaussian_denoising"].startswith("1.96e-03 (2-D unsharp masking: ")
+    assert lines["menon2007-sharpening_filter-median_denoising"] == "1.96e-03, within rounding"
