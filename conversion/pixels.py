@@ -3,6 +3,7 @@ a batch at a time: map-style from numpy views of the memory-mapped Arrow table (
 batch, or a view of consecutive rows; no per-row step), streamed from the stream's Arrow batches (view
 rows dropped in Arrow, never decoded)."""
 
+import functools
 import io
 from collections.abc import Iterator, Sequence
 
@@ -12,6 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from conversion.processing import check_unsharp, parse_pipeline, process
+
 FRAMEWORKS = ("numpy", "torch")
 ROW_KINDS = ("raw", "views")
 PIXEL_COLUMNS = ("raw", "rgb")
@@ -19,7 +22,14 @@ BATCH_SIZE = 100  # tiles read at once when iterating row by row
 NUMBERS = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64")
 
 
-def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: Sequence[str] | None = None):
+def pixels(
+    dataset,
+    framework: str = "numpy",
+    rows: str = "raw",
+    columns: Sequence[str] | None = None,
+    pipeline: str | None = None,
+    unsharp: str = "columns",
+):
     """The raw rows (or, `rows="views"`, the processed-view rows) of a Lens2Logit dataset, with their
     pixels as arrays holding exactly the stored values.
 
@@ -37,6 +47,10 @@ def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: Sequen
     rows are read-only views of the Arrow cache. Use `loader` for a torch
     DataLoader that reads whole batches. Streamed datasets give an iterable of rows, with `iter(batch_size)`.
 
+    `pipeline` (one of PIPELINES) processes the raw rows, at every intensity, by that pipeline (`process`,
+    with the dataset's camera and the `unsharp` variant): each row's `raw` becomes `rgb`, float in
+    [0, 1], (H, W, 3) float64 by the numpy reference, or (3, H, W) float32 by the batched torch port.
+
         train = pixels(load_dataset("path/to/lens2logit", "microscopy", split="train"), "torch", columns=["label"])
     """
     if not isinstance(dataset, (datasets.Dataset, datasets.IterableDataset)):
@@ -47,10 +61,18 @@ def pixels(dataset, framework: str = "numpy", rows: str = "raw", columns: Sequen
         raise ValueError(f"rows must be one of {ROW_KINDS}, got {rows!r}")
     if rows == "views" and "view" not in dataset.features:
         raise ValueError("this dataset has no processed views (drone_full and drone_classification hold raw rows only)")
+    if pipeline is not None and rows != "raw":
+        raise ValueError(f"pipeline={pipeline!r} processes raw rows; it cannot be given with rows={rows!r}")
     column = PIXEL_COLUMNS[ROW_KINDS.index(rows)]
     wanted = list(dataset.features) if columns is None else list(columns)
     kept = [column, *(name for name in wanted if name not in PIXEL_COLUMNS)]
-    converter = _Converter(dataset.features, kept, framework)
+    processing = None
+    if pipeline is not None:
+        parse_pipeline(pipeline)
+        check_unsharp(unsharp)
+        camera = "drone" if "frame_id" in dataset.features else "microscopy"
+        processing = functools.partial(process, pipeline=pipeline, camera=camera, unsharp=unsharp)
+    converter = _Converter(dataset.features, kept, framework, processing)
     read = kept + (["view"] if "view" in dataset.features and "view" not in kept else [])
     if isinstance(dataset, datasets.IterableDataset):
         return PixelStream(dataset.select_columns(read), converter, rows)
@@ -65,8 +87,9 @@ def _wanted(view: pa.Array | pa.ChunkedArray, rows: str) -> pa.Array:
 class _Converter:
     """Arrow batches of the read columns -> dicts of arrays (or lists) of the kept columns."""
 
-    def __init__(self, features: datasets.Features, kept: list[str], framework: str):
+    def __init__(self, features: datasets.Features, kept: list[str], framework: str, processing=None):
         self.features, self.kept, self.framework = features, kept, framework
+        self.processing = processing  # raw mosaics -> RGB by a pipeline, or None
         # rows read at once when iterating row by row: one for full frames (~40 MB each)
         self.rows_per_read = 1 if isinstance(features[kept[0]], datasets.Image) and kept[0] == "raw" else BATCH_SIZE
 
@@ -75,9 +98,23 @@ class _Converter:
         pixel = self.kept[0]
         if pixels is None:
             pixels = _pixel_array(table.column(pixel), self.features[pixel])
-        batch = {pixel: self._tensor(pixels, image=pixel == "rgb")}
+        if self.processing is not None:
+            batch = {"rgb": self._processed(pixels)}
+        else:
+            batch = {pixel: self._tensor(pixels, image=pixel == "rgb")}
         batch.update((name, self._column(name, table.column(name))) for name in self.kept[1:])
         return batch
+
+    def _processed(self, mosaics: np.ndarray):
+        """RGB of raw mosaics (n, H, W): numpy (n, H, W, 3) float64 one mosaic at a time, torch (n, 3, H, W)
+        float32 in one batch."""
+        if self.framework == "torch":
+            import torch
+
+            return self.processing(torch.from_numpy(mosaics.astype(np.int32)))
+        if not len(mosaics):
+            return np.empty((0, *mosaics.shape[1:], 3))
+        return np.stack([self.processing(mosaic) for mosaic in mosaics])
 
     def _column(self, name: str, column: pa.ChunkedArray):
         feature = self.features[name]

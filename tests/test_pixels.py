@@ -9,7 +9,8 @@ from helpers import source_frame, source_raw, source_tile, source_tile_view, sou
 from PIL import Image
 
 from conversion.constants import INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
-from lens2logit import loader, pixels
+from conversion.errors import Lens2LogitError
+from lens2logit import loader, pixels, process
 
 EXPECTED = {"numpy": (np.ndarray, np.uint16), "torch": (torch.Tensor, torch.int32)}
 
@@ -192,3 +193,42 @@ def test_an_empty_dataset_gives_empty_batches():
     assert rows[:]["raw"].shape == (0, 256, 256)
     assert rows[:]["raw"].dtype == np.uint16
     assert list(rows) == []
+
+
+def test_raw_rows_through_a_pipeline(package, archive_dir, cache):
+    """numpy: the reference on each row's mosaic, at every intensity; at full intensity, rounded to 8 bits, the
+    archive's stored view. torch, streamed: (3, H, W) float32 batches of the port, with the drone camera, the
+    numbers the port gives each mosaic alone (the port against the reference: test_processing)."""
+    name = "menon2007-unsharp_masking-median_denoising"
+    dataset = datasets.load_dataset(str(package), "microscopy", split="test", cache_dir=cache)
+    rows = pixels(dataset, pipeline=name, columns=["image_id", "intensity"])
+    batch = rows[: len(rows)]
+    assert set(batch) == {"rgb", "image_id", "intensity"}
+    assert batch["rgb"].shape == (len(rows), 256, 256, 3)
+    assert batch["rgb"].dtype == np.float64
+    for i in range(len(rows)):
+        raw = source_raw(archive_dir, batch["image_id"][i], float(batch["intensity"][i]))
+        np.testing.assert_array_equal(batch["rgb"][i], process(raw, name, "microscopy"))
+        if batch["intensity"][i] == 1.0:
+            stored = source_view(archive_dir, name, batch["image_id"][i])
+            np.testing.assert_array_equal(np.rint(batch["rgb"][i] * 255).astype(np.uint8), stored)
+    assert set(batch["intensity"]) == set(INTENSITIES)
+    stream = datasets.load_dataset(str(package), "drone", split="test", streaming=True)
+    seen = 0
+    for streamed in pixels(stream, "torch", pipeline=name, unsharp="2d").iter(batch_size=50):
+        assert streamed["rgb"].dtype == torch.float32
+        assert streamed["rgb"].shape[1:] == (3, 256, 256)
+        for i, image_id in enumerate(streamed["image_id"]):
+            raw = source_tile(archive_dir, image_id, float(streamed["intensity"][i]))
+            alone = process(torch.from_numpy(raw.astype(np.int32)), name, "drone", unsharp="2d")
+            np.testing.assert_allclose(streamed["rgb"][i].numpy(), alone.numpy(), rtol=0, atol=1e-6)
+            seen += 1
+    assert seen == len({row["image_id"] for row in stream.select_columns(["image_id"])}) * len(INTENSITIES)
+
+
+def test_pipeline_errors(package, cache):
+    dataset = datasets.load_dataset(str(package), "drone", split="test", cache_dir=cache)
+    with pytest.raises(ValueError, match="processes raw rows"):
+        pixels(dataset, rows="views", pipeline=PROCESSED_VIEWS[0])
+    with pytest.raises(Lens2LogitError, match="unknown pipeline 'menon'"):
+        pixels(dataset, pipeline="menon")
