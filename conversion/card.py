@@ -348,6 +348,33 @@ values are in this card's YAML metadata under `camera`:
 """
 
 
+def _processing_section() -> str:
+    return """## Processing raw data at any intensity
+
+The archive stores the processed views of the full-intensity captures only. `lens2logit.process` (in
+`lens2logit.py` of the lens2logit project, like `pixels`) runs the authors' recipe on any raw mosaic,
+at any intensity, with the camera parameters above: black level per Bayer site, demosaicing with
+colour-demosaicing, white balance, colour matrix, sharpening and denoising of Y (scikit-image's YUV),
+clip, gamma 1/2.2. A numpy mosaic gives (H, W, 3) float64 computed with the libraries the authors
+used; a torch batch (B, H, W) gives (B, 3, H, W) float32 from a batched port, on the CPU or a GPU,
+differentiable with respect to the mosaics and the camera parameters.
+
+```python
+from lens2logit import PIPELINES, pixels, process
+
+rgb = process(raw_mosaic, "menon2007-unsharp_masking-median_denoising", camera="microscopy")
+rows = pixels(dataset, "torch", pipeline="bilinear-sharpening_filter-gaussian_denoising")  # raw rows -> rgb
+```
+
+Unsharp masking comes in two variants. The default, `unsharp="columns"`, is what the authors' call
+`unsharp_mask(Y, radius=1, amount=1, multichannel=True)` computed under their scikit-image 0.18.1:
+the columns of the Y plane taken as channels, each blurred alone by a 1-D Gaussian down the rows.
+`unsharp="2d"` is the recipe as written, a 2-D Gaussian; the two differ by up to about 0.5 of full
+scale. `lens2logit check ARCHIVE` compares every stored view with the pipelines run on its raw
+capture and reports the largest difference per pipeline, and which variant the views follow.
+"""
+
+
 def _usage_section(hub_id: str, configs: list[str]) -> str:
     """Usage snippets for the configs present (`drone_full` never comes without `drone`, which gives its split)."""
     main = "microscopy" if "microscopy" in configs else "drone"
@@ -489,6 +516,7 @@ condition; `view` says which.
 {_figures_section(figures)}
 {sections}
 {_camera_section()}
+{_processing_section()}
 {_usage_section(hub_id, list(indexes))}
 {_limitations_section(indexes, unread)}
 ## License

@@ -11,13 +11,15 @@ from conversion import images
 from conversion.archive import Archive
 from conversion.conditions import REFERENCE
 from conversion.configs import ConfigIndex
-from conversion.constants import RAW_VIEW, TILE_SHAPE
+from conversion.constants import PROCESSED_VIEWS, RAW_VIEW, TILE_SHAPE
 from conversion.grid import cell
+from conversion.processing import all_views
 
 CELL = 128  # pixels a tile is shown at
 CAPTION = 16  # pixels of caption below each tile
 MASK_COLOUR = np.array([255, 40, 40], np.float32)
 DRONE_TILES_SHOWN = 8
+PIPELINE_INTENSITIES = (1.00, 0.25, 0.05)  # the rows of the pipelines figure
 
 FIGURES = {
     "microscopy_classes.png": "One raw full-intensity image of each class (demosaiced for display).",
@@ -26,6 +28,8 @@ FIGURES = {
     "microscopy_views.png": "One image through the twelve processing pipelines "
     "(demosaicing, sharpening, denoising as two + one + two letters: `bisga` = bilinear, sharpening filter, "
     "gaussian).",
+    "microscopy_pipelines.png": "The same image through the twelve pipelines (`lens2logit.process`), computed "
+    "from its raw captures at intensities 1.00, 0.25 and 0.05 (one row each; letters as above).",
     "drone_masks.png": "Drone tiles at full intensity with their car masks in red.",
     "drone_classification.png": "The first cells of each class of `drone_classification` at full intensity "
     "(top row `car`, bottom row `no_car`), car masks in red.",
@@ -81,7 +85,19 @@ def _microscopy(archive: Archive, index) -> dict[str, bytes]:
     }
     if views:
         figures["microscopy_views.png"] = _grid(views, 6)
+    processed = _pipelines(archive, {c.intensity: c.files[image_id] for c in raws})
+    if processed:
+        figures["microscopy_pipelines.png"] = _grid(processed, len(PROCESSED_VIEWS))
     return figures
+
+
+def _pipelines(archive: Archive, raws: dict[float, str]) -> list[tuple[np.ndarray, str]]:
+    """The twelve pipelines' RGB, as 8 bits, of the raw captures at PIPELINE_INTENSITIES present."""
+    cells = []
+    for intensity in (i for i in PIPELINE_INTENSITIES if i in raws):
+        for pipeline, rgb in all_views(_mosaic(archive, raws[intensity]), "microscopy").items():
+            cells.append((np.rint(rgb * 255).astype(np.uint8), f"{_short(pipeline)} {intensity:.2f}"))
+    return cells
 
 
 def _with_mask(mosaic: np.ndarray, mask_png: bytes) -> np.ndarray:
