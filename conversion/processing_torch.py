@@ -6,6 +6,8 @@ step and border for border, differentiable with respect to the mosaics and to th
 float32 / 65535, float mosaics keep their dtype and are taken as normalised.
 """
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -27,7 +29,9 @@ from conversion.processing import (
 # Kernels as colour-demosaicing writes them (bilinear; Malvar, He and Cutler 2004; Menon, Andriani and
 # Calvagno 2007).
 BILINEAR_G = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]]) / 4
-BILINEAR_RB = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 4
+BILINEAR_RB_FACTOR = np.array(
+    [[0.5, 1, 0.5]]
+)  # the red / blue kernel [[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 4 is its square
 MALVAR_G_AT_RB = np.array(
     [[0, 0, -1, 0, 0], [0, 0, 2, 0, 0], [-1, 2, 4, 2, -1], [0, 0, 2, 0, 0], [0, 0, -1, 0, 0]]
 ) / 8  # fmt: skip
@@ -69,7 +73,7 @@ def process_chunk(mosaics: torch.Tensor, steps: Pipeline, camera: Camera, unshar
     else:
         rgb = on_luma(rgb, UNSHARP[unsharp])
     rgb = on_luma(rgb, DENOISE[steps.denoising])
-    return gamma(rgb.clamp(0, 1))
+    return clip_and_gamma(rgb)
 
 
 def normalised(raw: torch.Tensor) -> torch.Tensor:
@@ -127,9 +131,15 @@ def convolve(x: torch.Tensor, kernel: np.ndarray, mode: str) -> torch.Tensor:
 
 def site_masks(shape: torch.Size, device) -> dict[str, torch.Tensor]:
     """Boolean (H, W) masks of the RGGB sites and of the red and blue rows and columns."""
-    rows = torch.arange(shape[-2], device=device)[:, None] % 2
-    cols = torch.arange(shape[-1], device=device)[None, :] % 2
-    red_row, red_col = (rows == 0).expand(shape[-2:]), (cols == 0).expand(shape[-2:])
+    return _site_masks(shape[-2], shape[-1], str(device))
+
+
+@functools.lru_cache(maxsize=16)
+def _site_masks(height: int, width: int, device: str) -> dict[str, torch.Tensor]:
+    shape = (height, width)
+    rows = torch.arange(height, device=device)[:, None] % 2
+    cols = torch.arange(width, device=device)[None, :] % 2
+    red_row, red_col = (rows == 0).expand(shape), (cols == 0).expand(shape)
     return {
         "R": red_row & red_col,
         "G": red_row ^ red_col,
@@ -149,14 +159,14 @@ def remove_black_level(mosaics: torch.Tensor, black_level) -> torch.Tensor:
 
 
 def demosaic_bilinear(cfa: torch.Tensor) -> torch.Tensor:
+    """Bilinear interpolation; the red and blue kernel applied as its two 1-D factors ([1, 2, 1] / 2 each)."""
     m = site_masks(cfa.shape, cfa.device)
+
+    def red_blue(plane):
+        return convolve(convolve(plane, BILINEAR_RB_FACTOR.T, "reflect"), BILINEAR_RB_FACTOR, "reflect")
+
     return torch.stack(
-        [
-            convolve(cfa * m["R"], BILINEAR_RB, "reflect"),
-            convolve(cfa * m["G"], BILINEAR_G, "reflect"),
-            convolve(cfa * m["B"], BILINEAR_RB, "reflect"),
-        ],
-        1,
+        [red_blue(cfa * m["R"]), convolve(cfa * m["G"], BILINEAR_G, "reflect"), red_blue(cfa * m["B"])], 1
     )
 
 
@@ -300,10 +310,10 @@ def median_filter(x: torch.Tensor) -> torch.Tensor:
     return p[4]
 
 
-def gamma(x: torch.Tensor) -> torch.Tensor:
-    """x ** (1 / 2.2) of x in [0, 1], with a finite gradient at 0."""
+def clip_and_gamma(x: torch.Tensor) -> torch.Tensor:
+    """Clip to [0, 1], then x ** (1 / 2.2), with a finite gradient at 0."""
     tiny = torch.finfo(x.dtype).tiny
-    return torch.where(x > 0, x.clamp(min=tiny) ** (1 / GAMMA), 0)
+    return torch.where(x > 0, x.clamp(tiny, 1) ** (1 / GAMMA), 0)
 
 
 DEMOSAIC = {"bilinear": demosaic_bilinear, "malvar2004": demosaic_malvar2004, "menon2007": demosaic_menon2007}
