@@ -357,14 +357,10 @@ at any intensity, with the camera parameters above: black level per Bayer site, 
 colour-demosaicing, white balance, colour matrix, sharpening and denoising of Y (scikit-image's YUV),
 clip, gamma 1/2.2. A numpy mosaic gives (H, W, 3) float64 computed with the libraries the authors
 used; a torch batch (B, H, W) gives (B, 3, H, W) float32 from a batched port, on the CPU or a GPU,
-differentiable with respect to the mosaics and the camera parameters.
-
-```python
-from lens2logit import PIPELINES, pixels, process
-
-rgb = process(raw_mosaic, "menon2007-unsharp_masking-median_denoising", camera="microscopy")
-rows = pixels(dataset, "torch", pipeline="bilinear-sharpening_filter-gaussian_denoising")  # raw rows -> rgb
-```
+differentiable with respect to the mosaics and the camera parameters:
+`process(mosaic, "menon2007-unsharp_masking-median_denoising", camera="microscopy")` for one image,
+`pixels(dataset, "torch", pipeline="bilinear-sharpening_filter-gaussian_denoising")` for raw rows
+processed batch by batch, map-style or streamed.
 
 Unsharp masking comes in two variants. The default, `unsharp="columns"`, is what the authors' call
 `unsharp_mask(Y, radius=1, amount=1, multichannel=True)` computed under their scikit-image 0.18.1:

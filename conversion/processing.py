@@ -140,16 +140,19 @@ def process_numpy(raw: np.ndarray, steps: Pipeline, camera: Camera, unsharp: str
     return finish(sharpen(correct_colour(rgb, camera), steps.sharpening, unsharp), steps.denoising)
 
 
-def all_views(raw, camera: "str | Camera" = "microscopy", unsharp: str = "columns") -> dict[str, np.ndarray]:
-    """The twelve pipelines' RGB of one numpy mosaic, {pipeline: (H, W, 3) float64}: the same numbers as
-    `process` per pipeline, each demosaicing and sharpening computed once."""
+def all_views(
+    raw, camera: "str | Camera" = "microscopy", unsharp: str = "columns", sharpening_methods=SHARPENING
+) -> dict[str, np.ndarray]:
+    """The pipelines' RGB of one numpy mosaic, {pipeline: (H, W, 3) float64}, all twelve or those of
+    `sharpening_methods`: the same numbers as `process` per pipeline, each demosaicing and sharpening
+    computed once."""
     camera = camera_of(camera)
     check_unsharp(unsharp)
     black = remove_black_level(normalised(np.asarray(raw)), camera.black_level)
     views = {}
     for demosaicing in DEMOSAICING:
         rgb = correct_colour(demosaic(black, demosaicing), camera)
-        for sharpening in SHARPENING:
+        for sharpening in sharpening_methods:
             sharp = sharpen(rgb, sharpening, unsharp)
             for denoising in DENOISING:
                 views[f"{demosaicing}-{sharpening}-{denoising}"] = finish(sharp, denoising)

@@ -57,7 +57,8 @@ def write_sample(
                 for relative, data in files:
                     info = zipfile.ZipInfo(f"{ZIP_ROOT}/{relative}", date_time=ZIP_TIME)
                     info.external_attr = 0o644 << 16
-                    info.compress_type = zipfile.ZIP_DEFLATED
+                    # PNGs are compressed already: stored as they are, as zip tools usually do
+                    info.compress_type = zipfile.ZIP_STORED if relative.endswith(".png") else zipfile.ZIP_DEFLATED
                     archive_zip.writestr(info, data)
         else:
             for relative, data in files:

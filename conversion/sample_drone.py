@@ -17,6 +17,7 @@ from conversion.synthetic import (
     processed_views,
     smooth_noise,
     tiff_bytes,
+    view_bytes,
 )
 
 FULL_FRAME_SHAPE = (3648, 5472)  # the real frames: a 14 x 21 grid of tiles, with a remainder
@@ -172,7 +173,6 @@ def _frame_files(
                 for intensity, mosaic in captures.items():
                     yield f"drone/images_tiles_256/{intensity_folder(intensity)}/{tile}.tif", tile_bytes(mosaic[cell])
                 for folder, pixels in processed_views(captures[FULL_INTENSITY][cell], "drone", view_dtype):
-                    data = encode_png(pixels) if view_dtype == "uint8" else tiff_bytes(pixels)
                     suffix = "png" if view_dtype == "uint8" else "tif"
-                    yield f"drone/images_tiles_256/processed_views/{folder}/{tile}.{suffix}", data
+                    yield f"drone/images_tiles_256/processed_views/{folder}/{tile}.{suffix}", view_bytes(pixels)
                 yield f"drone/masks_tiles_256/{tile}.png", tile_mask_bytes(mask[cell])

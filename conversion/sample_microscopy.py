@@ -16,9 +16,8 @@ from conversion.constants import (
 )
 from conversion.errors import Lens2LogitError
 from conversion.features import VIEW_DTYPES
-from conversion.images import encode_png
 from conversion.layout import intensity_folder
-from conversion.synthetic import bayer_sample, processed_views, smooth_noise, tiff_bytes, to_uint16
+from conversion.synthetic import bayer_sample, processed_views, smooth_noise, tiff_bytes, to_uint16, view_bytes
 
 MIN_MICROSCOPY_IMAGES = len(MICROSCOPY_CLASS_COUNTS) * AUTHORS_MIN_CLASS_SIZE  # every class one the authors keep
 # Full-intensity DN per unit of transmitted light, and the stain's relative optical density, per RGB
@@ -118,6 +117,5 @@ def _image_files(images: int, seed: int, view_dtype: str) -> Iterator[tuple[str,
         for intensity, mosaic in captures.items():
             yield f"microscopy/images/{intensity_folder(intensity)}/{name}.tiff", tiff_bytes(mosaic)
         for folder, pixels in processed_views(captures[1.0], "microscopy", view_dtype):
-            data = encode_png(pixels) if view_dtype == "uint8" else tiff_bytes(pixels)
             suffix = "png" if view_dtype == "uint8" else "tiff"
-            yield f"microscopy/images/processed_views/{folder}/{name}.{suffix}", data
+            yield f"microscopy/images/processed_views/{folder}/{name}.{suffix}", view_bytes(pixels)

@@ -53,7 +53,8 @@ def compare_views(
     image_ids = sorted(image_id for image_id in raw.files if any(image_id in c.files for c in views))
     for image_id in tqdm(image_ids, desc=f"{name}: views vs pipelines", unit="image", disable=not progress):
         mosaic = decode_raw(archive.read_bytes(raw.files[image_id]), TILE_SHAPE, raw.files[image_id])
-        computed = {variant: all_views(mosaic, camera, variant) for variant in UNSHARP_VARIANTS}
+        default = all_views(mosaic, camera)
+        computed = {"columns": default, "2d": default | all_views(mosaic, camera, "2d", ["unsharp_masking"])}
         for condition in views:
             if image_id not in condition.files:
                 continue

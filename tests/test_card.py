@@ -69,6 +69,7 @@ def test_figures_exist_decode_and_match_the_layout(package):
         "microscopy_classes.png": (len(MICROSCOPY_CLASSES), 1),
         "microscopy_intensities.png": (len(INTENSITIES), 1),
         "microscopy_views.png": (6, len(PROCESSED_VIEWS) // 6),
+        "microscopy_pipelines.png": (len(PROCESSED_VIEWS), 3),  # intensities 1.00, 0.25, 0.05
         "drone_masks.png": (4, 2),  # 8 tiles of the sample shown, 4 a row
         "drone_classification.png": (4, 2),  # 4 car cells, then 4 no-car cells
     }
