@@ -14,23 +14,27 @@ reused. Measured, each against its baseline:
   persistent workers, timed after a first epoch); baselines: tifffile on the loose TIFFs of the
   same rows, and copying the same bytes in memory (the memcpy limit).
 - streaming through `pixels` over HTTP from a local Hub-compatible server: time to the first raw row,
-  raw rows/s; baseline: pyarrow decoding the same raw rows from the local shards (the floor).
+  raw rows/s; baselines: pyarrow decoding the same raw rows from the local shards (the floor), and
+  `webdataset` streaming the same tiles as `.npy` in tar shards from the same kind of server.
 - selective read with `filters=`: bytes read vs a full load.
 - size: package bytes vs archive bytes.
 Heavy steps run in subprocesses, so peak RSS and cold caches are per step.
 """
 
 import argparse
+import io
 import json
 import os
 import platform
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import tifffile
 from PIL import Image
 
@@ -170,6 +174,22 @@ for shard in sorted((Path(package) / "microscopy/train").glob("*-raw_scale*.parq
 print(json.dumps({"rows": seen, "seconds": time.perf_counter() - start}))
 """
 
+WEBDATASET = """
+import json, sys, time
+import webdataset as wds
+urls, rows_wanted = sys.argv[1].split(), int(sys.argv[2])
+start = time.perf_counter()
+rows = iter(wds.WebDataset(urls, shardshuffle=False).decode().to_tuple("npy", "cls"))  # numpy uint16, label
+next(rows)
+first = time.perf_counter() - start
+start, seen = time.perf_counter(), 1
+for row in rows:
+    seen += 1
+    if seen >= rows_wanted:
+        break
+print(json.dumps({"first_row_seconds": first, "rows": seen, "seconds": time.perf_counter() - start}))
+"""
+
 SELECTIVE = """
 import json, sys, datasets
 def read_bytes():
@@ -186,6 +206,41 @@ for name, filters in selections.items():
     result[name] = read_bytes() - before
 print(json.dumps(result))
 """
+
+
+def raw_rows(package: Path, rows: int):
+    """(raw, label) of the first `rows` raw rows of microscopy train in package order: what the stream reads."""
+    seen = 0
+    for shard in sorted((package / "microscopy/train").glob("*-raw_scale*.parquet")):
+        for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=["raw", "label"]):
+            tiles = batch.column("raw").flatten().flatten().to_numpy().reshape(-1, 256, 256)
+            for tile, label in zip(tiles, batch.column("label").to_pylist(), strict=True):
+                yield tile, label
+                seen += 1
+                if seen == rows:
+                    return
+
+
+def write_webdataset(package: Path, folder: Path, rows: int, per_shard: int = 500) -> list[str]:
+    """The same raw rows as WebDataset tar shards (`NNNNNN.npy` tile, `NNNNNN.cls` label), the format users
+    pick for streaming; the shard names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names, archive = [], None
+    for number, (tile, label) in enumerate(raw_rows(package, rows)):
+        if number % per_shard == 0:
+            if archive is not None:
+                archive.close()
+            names.append(f"shard-{number // per_shard:06d}.tar")
+            archive = tarfile.open(folder / names[-1], "w")
+        npy = io.BytesIO()
+        np.save(npy, tile)
+        for suffix, data in (("npy", npy.getvalue()), ("cls", str(label).encode())):
+            info = tarfile.TarInfo(f"{number:06d}.{suffix}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    if archive is not None:
+        archive.close()
+    return names
 
 
 def loose_tiff_baseline(archive: Path, image_ids: list[str], intensities: list[float]) -> float:
@@ -258,10 +313,17 @@ def bench_scale(work: Path, scale: float) -> dict:
         env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(work / f"home-{time.time_ns()}"),
                "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
         result["stream"], _, _ = run_child(STREAM, "bench/lens2logit", str(STREAM_ROWS), env=env)
+    shards = write_webdataset(package, work / f"webdataset-{scale}", STREAM_ROWS)
+    with HubServer("bench/webdataset", work / f"webdataset-{scale}") as server:
+        urls = " ".join(f"{server.url}/datasets/bench/webdataset/resolve/main/{name}" for name in shards)
+        webdataset, _, _ = run_child(WEBDATASET, urls, str(STREAM_ROWS))
     floor, _, _ = run_child(DECODE_FLOOR, str(package), str(STREAM_ROWS))
     result["stream"]["rows_per_s"] = result["stream"]["rows"] / result["stream"]["seconds"]
     result["stream"]["decode_floor_rows_per_s"] = floor["rows"] / floor["seconds"]
     result["stream"]["vs_decode_floor"] = result["stream"]["rows_per_s"] / result["stream"]["decode_floor_rows_per_s"]
+    result["stream"]["webdataset_first_row_seconds"] = webdataset["first_row_seconds"]
+    result["stream"]["webdataset_rows_per_s"] = webdataset["rows"] / webdataset["seconds"]
+    result["stream"]["vs_webdataset"] = result["stream"]["rows_per_s"] / result["stream"]["webdataset_rows_per_s"]
     selective, _, _ = run_child(SELECTIVE, str(package), str(work / f"selective-{time.time_ns()}"))
     result["selective_read"] = {name: count / selective["all"] for name, count in selective.items()}
     return result
@@ -297,6 +359,9 @@ def table(results: list[dict]) -> str:
         ("stream raw rows/s", lambda r: f"{r['stream']['rows_per_s']:,.0f}"),
         ("pyarrow decode floor rows/s", lambda r: f"{r['stream']['decode_floor_rows_per_s']:,.0f}"),
         ("stream / decode floor", lambda r: f"{r['stream']['vs_decode_floor']:.2f}x"),
+        ("webdataset .npy tar: first row s", lambda r: f"{r['stream']['webdataset_first_row_seconds']:.2f}"),
+        ("webdataset .npy tar rows/s", lambda r: f"{r['stream']['webdataset_rows_per_s']:,.0f}"),
+        ("stream / webdataset", lambda r: f"{r['stream']['vs_webdataset']:.2f}x"),
         ("filters: one view, bytes read", lambda r: f"{r['selective_read']['one_view']:.0%}"),
         ("filters: one intensity, bytes read", lambda r: f"{r['selective_read']['one_intensity']:.0%}"),
     ]  # fmt: skip

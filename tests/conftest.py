@@ -106,6 +106,10 @@ def drone_package(tmp_path_factory, drone_archive_dir):
 
 
 @pytest.fixture(scope="session")
-def microscopy_package(tmp_path_factory):
-    archive = write_files(tmp_path_factory.mktemp("microscopy") / "lens2logit", microscopy_files(45, SEED, "uint8"))
-    return converted(tmp_path_factory, "microscopy_package", archive)
+def microscopy_archive_dir(tmp_path_factory):
+    return write_files(tmp_path_factory.mktemp("microscopy") / "lens2logit", microscopy_files(45, SEED, "uint8"))
+
+
+@pytest.fixture(scope="session")
+def microscopy_package(tmp_path_factory, microscopy_archive_dir):
+    return converted(tmp_path_factory, "microscopy_package", microscopy_archive_dir)

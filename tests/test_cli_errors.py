@@ -11,14 +11,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_drone_archive, write_files
+from conftest import write_drone_archive
 
 from conversion.cli import main
 from conversion.constants import INTENSITIES, PROCESSED_VIEWS
 from conversion.convert import convert
 from conversion.errors import Lens2LogitError
 from conversion.push import push
-from conversion.sample_microscopy import DROPPED_IMAGES, microscopy_files
+from conversion.sample_microscopy import DROPPED_IMAGES
 
 CLI = [sys.executable, "-m", "conversion.cli"]
 
@@ -103,8 +103,8 @@ def test_check_reports_a_truncated_shard_and_push_refuses_it(package, tmp_path, 
     assert f"{shard}: not a readable Parquet file" in str(refused.value)
 
 
-def test_check_a_microscopy_only_archive(tmp_path, capsys):
-    archive = write_files(tmp_path / "archive", microscopy_files(45, 1, "uint8"))
+def test_check_a_microscopy_only_archive(microscopy_archive_dir, tmp_path, capsys):
+    archive = shutil.copytree(microscopy_archive_dir, tmp_path / "archive")
     assert main(["check", str(archive), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     rows = (45 + DROPPED_IMAGES) * (len(INTENSITIES) + len(PROCESSED_VIEWS))
