@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import tifffile
 from PIL import Image
@@ -160,6 +161,7 @@ os._exit(0)  # the stream was left early: interpreter exit can crash in pyarrow 
 DECODE_FLOOR = """
 import json, sys, time
 from pathlib import Path
+import pyarrow as pa
 import pyarrow.parquet as pq
 package, rows_wanted = sys.argv[1], int(sys.argv[2])
 start, seen = time.perf_counter(), 0
@@ -213,7 +215,9 @@ def raw_rows(package: Path, rows: int):
     seen = 0
     for shard in sorted((package / "microscopy/train").glob("*-raw_scale*.parquet")):
         for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=["raw", "label"]):
-            tiles = batch.column("raw").flatten().flatten().to_numpy().reshape(-1, 256, 256)
+            raw = batch.column("raw")  # an Array2D extension array once `datasets` is imported
+            raw = raw.storage if isinstance(raw, pa.ExtensionArray) else raw
+            tiles = raw.flatten().flatten().to_numpy().reshape(-1, 256, 256)
             for tile, label in zip(tiles, batch.column("label").to_pylist(), strict=True):
                 yield tile, label
                 seen += 1
