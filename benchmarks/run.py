@@ -140,13 +140,8 @@ ids = pixels(train, columns=["image_id", "intensity"])[:]
 print(json.dumps(result | {"image_ids": ids["image_id"], "intensities": ids["intensity"].tolist()}))
 """
 
-STREAM = """
-import json, os, sys, time, datasets
-from lens2logit import pixels
-repo_id, rows_wanted = sys.argv[1], int(sys.argv[2])
-start = time.perf_counter()
-stream = datasets.load_dataset(repo_id, "microscopy", split="train", streaming=True)
-rows = iter(pixels(stream, columns=["label"]))  # what a user runs: raw rows, exact uint16 numpy
+# The end of a streaming child: `rows` (an iterator) and `start` are set; the first row's time, then rows/s.
+TIMED_ROWS = """
 next(rows)
 first = time.perf_counter() - start
 start, seen = time.perf_counter(), 1
@@ -155,13 +150,26 @@ for row in rows:
     if seen >= rows_wanted:
         break
 print(json.dumps({"first_row_seconds": first, "rows": seen, "seconds": time.perf_counter() - start}), flush=True)
+"""
+
+STREAM = (
+    """
+import json, os, sys, time, datasets
+from lens2logit import pixels
+repo_id, rows_wanted = sys.argv[1], int(sys.argv[2])
+start = time.perf_counter()
+stream = datasets.load_dataset(repo_id, "microscopy", split="train", streaming=True)
+rows = iter(pixels(stream, columns=["label"]))  # what a user runs: raw rows, exact uint16 numpy
+"""
+    + TIMED_ROWS
+    + """
 os._exit(0)  # the stream was left early: interpreter exit can crash in pyarrow (apache/arrow#45214)
 """
+)
 
 DECODE_FLOOR = """
 import json, sys, time
 from pathlib import Path
-import pyarrow as pa
 import pyarrow.parquet as pq
 package, rows_wanted = sys.argv[1], int(sys.argv[2])
 start, seen = time.perf_counter(), 0
@@ -176,21 +184,16 @@ for shard in sorted((Path(package) / "microscopy/train").glob("*-raw_scale*.parq
 print(json.dumps({"rows": seen, "seconds": time.perf_counter() - start}))
 """
 
-WEBDATASET = """
+WEBDATASET = (
+    """
 import json, sys, time
 import webdataset as wds
 urls, rows_wanted = sys.argv[1].split(), int(sys.argv[2])
 start = time.perf_counter()
 rows = iter(wds.WebDataset(urls, shardshuffle=False).decode().to_tuple("npy", "cls"))  # numpy uint16, label
-next(rows)
-first = time.perf_counter() - start
-start, seen = time.perf_counter(), 1
-for row in rows:
-    seen += 1
-    if seen >= rows_wanted:
-        break
-print(json.dumps({"first_row_seconds": first, "rows": seen, "seconds": time.perf_counter() - start}))
 """
+    + TIMED_ROWS
+)
 
 SELECTIVE = """
 import json, sys, datasets
