@@ -74,12 +74,12 @@ COLUMNS = {  # in feature order
     },
     "drone_full": {
         "image_id": "file stem of the full frame in the archive",
-        "preview": "small 8-bit JPEG quick-look, demosaiced and stretched",
+        "preview": "8-bit JPEG quick-look (at most 512 pixels a side), demosaiced and stretched",
         "mask": "car mask of the frame, 1-bit PNG decoding to bool",
         "frame_id": "the `NN` of the frame's tiles",
         "intensity": _INTENSITY,
-        "raw": f"{BAYER_PATTERN} Bayer mosaic as a lossless 16-bit grayscale PNG: "
-        "`np.asarray(image)` gives the uint16 values exactly",
+        "raw": f"{BAYER_PATTERN} Bayer mosaic as the bytes of a lossless 16-bit grayscale PNG: "
+        "`np.asarray(PIL.Image.open(io.BytesIO(raw)))` gives the uint16 values exactly (`pixels` does it)",
     },
     "drone_classification": {
         "image_id": "the authors' id `NN_IIIII`: frame NN; IIIII numbers the kept car cells from 0, then the no-car "
@@ -255,7 +255,9 @@ def _drone_full_section(info: datasets.DatasetInfo, index: DroneFullIndex) -> st
 
 The full raw frames the tiles were cut from, one row per frame and intensity (intensities present:
 {intensities}). Each row is a Parquet file of its own, so streaming one frame reads only that
-frame. Same frame split as `drone`.
+frame. Same frame split as `drone`. `raw` holds each frame's lossless 16-bit PNG as bytes (the
+dataset viewer shows `preview` and `mask` and cuts `raw` short; an `Image` column would make it
+re-encode every 40 MB frame); `pixels` decodes it to the uint16 mosaic.
 
 {counts}
 

@@ -97,6 +97,7 @@ SPLIT_SEED = 1
 SPLITS = ("train", "test")
 
 PREVIEW_SIZE = (128, 128)
+FRAME_PREVIEW_SIZE = (512, 512)  # full frames: the Hub viewer's first page of `drone_full` shows them
 ROWS_PER_ROW_GROUP = 100
 MAX_ROW_GROUP_BYTES = 100 * 2**20
 MAX_SHARD_BYTES = 500 * 2**20

@@ -28,7 +28,7 @@ from conversion.conditions import (
     scan_conditions,
     view_dtype,
 )
-from conversion.constants import TILE_SHAPE
+from conversion.constants import FRAME_PREVIEW_SIZE, TILE_SHAPE
 from conversion.errors import ArchiveLayoutError, ArchiveNotFoundError, ImageFormatError
 from conversion.features import drone_features, drone_full_features
 from conversion.grid import Cell, link_tiles, listing_positions, numbering
@@ -150,9 +150,9 @@ class DroneFullIndex:
             "image_id": [frame.image_id],
             "frame_id": [frame.frame_id],
             "intensity": [condition.intensity],
-            "raw": arrow.image_column([images.encode_frame(mosaic)]),
+            "raw": [images.encode_frame(mosaic)],
             "mask": arrow.image_column([mask_png]),
-            "preview": arrow.image_column([images.raw_preview(mosaic)]),
+            "preview": arrow.image_column([images.raw_preview(mosaic, FRAME_PREVIEW_SIZE)]),
         }
         return arrow.table(columns, self.features)
 

@@ -148,9 +148,9 @@ def view_png(data: bytes, pixels: np.ndarray) -> bytes:
     return encode_png(pixels)
 
 
-def _jpeg(rgb: np.ndarray) -> bytes:
+def _jpeg(rgb: np.ndarray, size: tuple[int, int] = PREVIEW_SIZE) -> bytes:
     image = Image.fromarray(rgb)
-    image.thumbnail(PREVIEW_SIZE, Image.Resampling.BOX)
+    image.thumbnail(size, Image.Resampling.BOX)
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=_PREVIEW_QUALITY)
     return buffer.getvalue()
@@ -187,14 +187,14 @@ def _every_nth_block(mosaic: np.ndarray, step: int) -> np.ndarray:
     return blocks.reshape(blocks.shape[0] * 2, blocks.shape[2] * 2)
 
 
-def raw_preview(mosaic: np.ndarray) -> bytes:
-    """8-bit JPEG quick-look of an RGGB mosaic, each one stretched to its own white point.
+def raw_preview(mosaic: np.ndarray, size: tuple[int, int] = PREVIEW_SIZE) -> bytes:
+    """8-bit JPEG quick-look of an RGGB mosaic, at most `size`, each one stretched to its own white point.
 
     Large frames are sampled down to about four times the preview size first: the preview is the same
     to the eye, at a fraction of the work.
     """
-    step = max(1, min(mosaic.shape) // (4 * min(PREVIEW_SIZE)))
-    return _jpeg(display_rgb(_every_nth_block(mosaic, step) if step > 1 else mosaic))
+    step = max(1, min(mosaic.shape) // (4 * min(size)))
+    return _jpeg(display_rgb(_every_nth_block(mosaic, step) if step > 1 else mosaic), size)
 
 
 def view_preview(pixels: np.ndarray) -> bytes:

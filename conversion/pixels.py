@@ -91,7 +91,7 @@ class _Converter:
         self.features, self.kept, self.framework = features, kept, framework
         self.processing = processing  # raw mosaics -> RGB by a pipeline, or None
         # rows read at once when iterating row by row: one for full frames (~40 MB each)
-        self.rows_per_read = 1 if isinstance(features[kept[0]], datasets.Image) and kept[0] == "raw" else BATCH_SIZE
+        self.rows_per_read = 1 if kept[0] == "raw" and _is_encoded(features[kept[0]]) else BATCH_SIZE
 
     def batch(self, table: pa.Table | None, pixels: np.ndarray | None = None) -> dict:
         """The kept columns of `table`; `pixels`, when given, is the pixel column already as numpy."""
@@ -140,11 +140,18 @@ class _Converter:
         return tensor.permute(0, 3, 1, 2).contiguous() if image and tensor.ndim == 4 else tensor
 
 
+def _is_encoded(feature) -> bool:
+    """Pixels stored as image files (a view's PNG Image, a full frame's PNG bytes), not as arrays."""
+    return isinstance(feature, datasets.Image) or feature == datasets.Value("binary")
+
+
 def _pixel_array(column: pa.ChunkedArray, feature) -> np.ndarray:
     """The pixels of a batch as one numpy array (n, H, W[, 3]): fixed-shape arrays viewed without copy
     (one copy when the batch spans several Arrow chunks), images decoded."""
-    if isinstance(feature, datasets.Image):
-        decoded = [np.asarray(Image.open(io.BytesIO(value["bytes"]))) for value in column.to_pylist()]
+    if _is_encoded(feature):  # PNG files: full frames' bytes, or images of views
+        values = column.to_pylist()
+        encoded = values if feature == datasets.Value("binary") else [value["bytes"] for value in values]
+        decoded = [np.asarray(Image.open(io.BytesIO(data))) for data in encoded]
         return np.stack(decoded) if decoded else np.empty((0,), np.uint8)
     array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     values = array.storage if isinstance(array, pa.ExtensionArray) else array
