@@ -38,13 +38,13 @@ def require_configs(archive: Archive, sources: list[Path]) -> list[str]:
 
 
 def check_archive(archive: Archive, sources: list[Path], progress: bool = True) -> ArchiveReport:
-    """Index every config present, listing what is missing, then check the tiling if tiles and frames are both there."""
+    """Index every config present, listing what is missing, compare its stored views (if any) with the pipelines,
+    then check the tiling if tiles and frames are both there."""
     report = ArchiveReport(unread=unread(archive))
     indexes = {name: index_config(archive, name, allow_missing=True) for name in require_configs(archive, sources)}
     for name, index in indexes.items():
         report.rows[name] = sum(index.num_rows(split) for split in SPLITS)
         report.problems += [f"{name}: {problem}" for problem in index.skipped]
-    for name, index in indexes.items():
         if config(name).has_views and (views := compare_views(archive, name, index.conditions, name, progress)):
             report.views.append(views)
     if "drone_classification" in indexes:
