@@ -121,11 +121,12 @@ def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
     return _check(array, (*shape, 3), ("uint8", "uint16"), where)
 
 
-def encode_png(array: np.ndarray) -> bytes:
-    """Lossless PNG of an 8-bit RGB or grayscale array, or of a bool array (mode `1`)."""
+def encode_png(array: np.ndarray, compress_level: int = 6) -> bytes:
+    """Lossless PNG of an 8-bit RGB or grayscale array, a bool array (mode `1`) or a uint16 array (`I;16`);
+    `compress_level` is zlib's (6 is Pillow's default)."""
     image = Image.fromarray(array)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 
@@ -136,9 +137,7 @@ def encode_mask(mask: np.ndarray) -> bytes:
 
 def encode_frame(mosaic: np.ndarray) -> bytes:
     """Lossless 16-bit grayscale PNG of a uint16 mosaic (decodes to mode `I;16`)."""
-    buffer = io.BytesIO()
-    Image.fromarray(mosaic).save(buffer, format="PNG", compress_level=_FRAME_PNG_LEVEL)
-    return buffer.getvalue()
+    return encode_png(mosaic, _FRAME_PNG_LEVEL)
 
 
 def view_png(data: bytes, pixels: np.ndarray) -> bytes:

@@ -22,6 +22,7 @@ from conversion.processing import (
     SHARPENING_KERNEL,
     UNSHARP_AMOUNT,
     UNSHARP_RADIUS,
+    UNSHARP_VARIANTS,
     Camera,
     Pipeline,
 )
@@ -317,7 +318,7 @@ def clip_and_gamma(x: torch.Tensor) -> torch.Tensor:
 
 
 DEMOSAIC = {"bilinear": demosaic_bilinear, "malvar2004": demosaic_malvar2004, "menon2007": demosaic_menon2007}
-UNSHARP = {axes: (lambda luma, axes=axes: unsharp_masking(luma, axes)) for axes in ("columns", "2d")}
+UNSHARP = {axes: (lambda luma, axes=axes: unsharp_masking(luma, axes)) for axes in UNSHARP_VARIANTS}
 DENOISE = {
     "median_denoising": median_filter,
     "gaussian_denoising": lambda luma: gaussian_blur(luma, GAUSSIAN_DENOISING_SIGMA, "2d"),

@@ -7,6 +7,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from conversion.images import encode_png
 from conversion.processing import all_views
 
 
@@ -40,11 +41,7 @@ def processed_views(full: np.ndarray, camera: str, view_dtype: str) -> Iterator[
 def view_bytes(pixels: np.ndarray) -> bytes:
     """A processed view's file: 8-bit PNG (zlib level 1: noisy views take 4x longer at the default level, and
     the sample writes ~800 of them) or 16-bit TIFF."""
-    if pixels.dtype == np.uint8:
-        buffer = io.BytesIO()
-        Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
-        return buffer.getvalue()
-    return tiff_bytes(pixels)
+    return encode_png(pixels, compress_level=1) if pixels.dtype == np.uint8 else tiff_bytes(pixels)
 
 
 def tiff_bytes(array: np.ndarray) -> bytes:
