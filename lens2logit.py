@@ -25,13 +25,15 @@ from pathlib import Path
 
 import datasets
 
-from conversion import zenodo
-from conversion.archive import Archive, fingerprint
-from conversion.configs import DESCRIPTIONS, ConfigIndex, config, detect_view_dtype, index_config
-from conversion.constants import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
-from conversion.errors import ImageFormatError
-from conversion.pixels import loader, pixels
-from conversion.processing import CAMERAS, PIPELINES, Camera, process
+from _lens2logit.archive.reader import Archive, fingerprint
+from _lens2logit.errors import ImageFormatError
+from _lens2logit.facts import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
+from _lens2logit.package.configs import CONFIGS, ConfigIndex, config, default_config, detect_view_dtype, index_config
+from _lens2logit.processing.dispatch import process
+from _lens2logit.processing.recipe import CAMERAS, PIPELINES, Camera
+from _lens2logit.reading.loader import loader
+from _lens2logit.reading.pixels import pixels
+from _lens2logit.remote import zenodo
 
 __all__ = ["CAMERAS", "PIPELINES", "Camera", "Lens2Logit", "Lens2LogitConfig", "loader", "pixels", "process"]
 
@@ -63,13 +65,44 @@ class Lens2LogitConfig(datasets.BuilderConfig):
 
 
 class Lens2Logit(datasets.ArrowBasedBuilder):
-    """Lens2Logit: raw sensor data and processed views of the same images, for dataset drift studies."""
+    """Lens2Logit: raw sensor data and processed views of the same images, for dataset drift studies.
+
+    Builds a config straight from the Zenodo archive, with the same rows, order and features as the Hub
+    package: `microscopy` (the default), `drone`, `drone_full` and `drone_classification`.
+
+    Args:
+        config_name: the config to build.
+        data_dir: the archive: its extracted folder, a .zip, or a folder of zips. Without it, the files of the
+            config's dataset are downloaded from Zenodo record 5235536 into the `datasets` download cache
+            (resumed, size and md5 verified; $LENS2LOGIT_ZENODO_URL points to a mirror).
+        view_dtype, allow_missing: see `Lens2LogitConfig`.
+        **kwargs: passed to `datasets.ArrowBasedBuilder` (e.g. `cache_dir`).
+
+    Raises:
+        ArchiveNotFoundError: `data_dir` holds no part of the archive that the config reads (a FileNotFoundError).
+        ArchiveLayoutError, LabelFileError, ImageFormatError: a file of the archive is misplaced, mislabelled or
+            undecodable; the message names it (ValueErrors).
+
+    Examples:
+        >>> from lens2logit import Lens2Logit
+        >>> sorted(Lens2Logit.builder_configs)
+        ['drone', 'drone_classification', 'drone_full', 'microscopy']
+        >>> builder = Lens2Logit(config_name="drone_full")
+        >>> list(builder.info.features)
+        ['image_id', 'preview', 'mask', 'frame_id', 'intensity', 'raw']
+
+        With the archive at hand (`lens2logit sample ARCHIVE` writes a synthetic one)::
+
+            builder = Lens2Logit(config_name="microscopy", data_dir="path/to/archive")
+            builder.download_and_prepare()
+            dataset = builder.as_dataset()
+    """
 
     BUILDER_CONFIG_CLASS = Lens2LogitConfig
     BUILDER_CONFIGS = [
-        Lens2LogitConfig(name=name, version=VERSION, description=text) for name, text in DESCRIPTIONS.items()
+        Lens2LogitConfig(name=name, version=VERSION, description=spec.description) for name, spec in CONFIGS.items()
     ]
-    DEFAULT_CONFIG_NAME = "microscopy"
+    DEFAULT_CONFIG_NAME = default_config()
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(

@@ -24,7 +24,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from conversion.sample import write_sample  # noqa: E402
+from _lens2logit.sample.writer import write_sample  # noqa: E402
 from lens2logit import PIPELINES, process  # noqa: E402
 
 BATCH = 64

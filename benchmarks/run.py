@@ -44,8 +44,8 @@ sys.path.insert(0, str(REPO / "tests"))  # the Hub-compatible test server
 
 from hub_server import HubServer  # noqa: E402
 
-from conversion import images  # noqa: E402
-from conversion.sample import write_sample  # noqa: E402
+from _lens2logit import images  # noqa: E402
+from _lens2logit.sample.writer import write_sample  # noqa: E402
 
 RAW_TILE_BYTES = 256 * 256 * 2
 STREAM_ROWS = 2000  # raw rows streamed (and decoded for the floor)
@@ -96,7 +96,7 @@ def run_child(code: str, *args: str, env: dict | None = None) -> tuple[dict, flo
 
 CONVERT = """
 import json, sys
-from conversion.convert import convert
+from _lens2logit.package.convert import convert
 report = convert(sys.argv[1], sys.argv[2], overwrite=True, progress=False)
 rows = {name: sum(split.num_examples for split in info.splits.values()) for name, info in report.infos.items()}
 print(json.dumps({name: {"rows": rows[name], "seconds": report.seconds[name]} for name in rows}))

@@ -5,6 +5,14 @@ class Lens2LogitError(Exception):
     """Base class of every error raised by lens2logit."""
 
 
+class InvalidArgumentError(Lens2LogitError, ValueError):
+    """An argument has a value the function does not take: an unknown name, an option out of range."""
+
+
+class ArgumentTypeError(Lens2LogitError, TypeError):
+    """An argument is not of a type the function takes."""
+
+
 class ArchiveNotFoundError(Lens2LogitError, FileNotFoundError):
     """The archive, or a part of it that the dataset needs, is not there."""
 
@@ -43,3 +51,11 @@ class CorruptArchiveError(Lens2LogitError, ValueError):
 
 class OutputError(Lens2LogitError, OSError):
     """The output folder cannot be written safely: it overlaps the input, holds other files, or is being written."""
+
+
+class PackageCheckError(Lens2LogitError, ValueError):
+    """The package fails `lens2logit check`, so it is not pushed."""
+
+
+class PushError(Lens2LogitError, ConnectionError):
+    """The Hub could not be reached, or refused the repository or the upload."""

@@ -1,12 +1,12 @@
-"""The `datasets` features of each config (the data contract, `design.md`).
+"""The `datasets` features of each config (the README's "The data contract"; the card describes each column).
 
 Column order (contract v2): `image_id` and `preview` first, then labels and masks, then `view` and
 `intensity`, then the pixels. No `split` column: the split is the split the row is in."""
 
 import datasets
 
-from conversion.constants import DRONE_CLASSES, MICROSCOPY_CLASSES, TILE_SHAPE, VIEW_NAMES
-from conversion.errors import Lens2LogitError
+from .errors import InvalidArgumentError
+from .facts import DRONE_CLASSES, MICROSCOPY_CLASSES, TILE_SHAPE, VIEW_NAMES
 
 VIEW_DTYPES = ("uint8", "uint16")
 
@@ -17,7 +17,7 @@ def rgb_feature(view_dtype: str, shape: tuple[int, int] = TILE_SHAPE) -> dataset
         return datasets.Image()
     if view_dtype == "uint16":
         return datasets.Array3D((*shape, 3), "uint16")
-    raise Lens2LogitError(f"view_dtype must be one of {VIEW_DTYPES}, got {view_dtype!r}")
+    raise InvalidArgumentError(f"view_dtype must be one of {VIEW_DTYPES}, got {view_dtype!r}")
 
 
 def microscopy_features(view_dtype: str = "uint8", classes: tuple[str, ...] = MICROSCOPY_CLASSES) -> datasets.Features:

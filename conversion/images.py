@@ -7,8 +7,8 @@ import rawpy
 import tifffile
 from PIL import Image
 
-from conversion.constants import BAYER_PATTERN, PREVIEW_SIZE
-from conversion.errors import ImageFormatError
+from .errors import ImageFormatError
+from .facts import BAYER_PATTERN, PREVIEW_SIZE
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PREVIEW_QUALITY = 90

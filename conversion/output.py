@@ -20,7 +20,7 @@ from pathlib import Path
 
 import filelock
 
-from conversion.errors import OutputError, PackageExistsError
+from .errors import OutputError, PackageExistsError
 
 logger = logging.getLogger(__name__)
 

@@ -37,10 +37,10 @@ socket.getaddrinfo = _resolve_loopback_only
 
 import pytest  # noqa: E402
 
-from conversion.convert import convert  # noqa: E402
-from conversion.sample import write_sample  # noqa: E402
-from conversion.sample_drone import drone_files  # noqa: E402
-from conversion.sample_microscopy import microscopy_files  # noqa: E402
+from _lens2logit.package.convert import convert  # noqa: E402
+from _lens2logit.sample.drone import drone_files  # noqa: E402
+from _lens2logit.sample.microscopy import microscopy_files  # noqa: E402
+from _lens2logit.sample.writer import write_sample  # noqa: E402
 
 SEED = 7
 

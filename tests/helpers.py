@@ -8,8 +8,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from conversion.constants import MICROSCOPY_LABEL_FILE
-from conversion.layout import intensity_folder
+from _lens2logit.facts import MICROSCOPY_LABEL_FILE
+from _lens2logit.naming import intensity_folder
 
 
 def read_labels(archive: Path) -> dict[str, str]:

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 import tifffile
 
-from conversion.archive import Archive
-from conversion.constants import MICROSCOPY_LABEL_FILE, PROCESSED_VIEWS
-from conversion.convert import convert
-from conversion.errors import (
+from _lens2logit.archive.microscopy import index_microscopy
+from _lens2logit.archive.reader import Archive
+from _lens2logit.errors import (
     ArchiveLayoutError,
     ArchiveNotFoundError,
     ImageFormatError,
     LabelFileError,
     UnsafeArchiveError,
 )
-from conversion.microscopy import index_microscopy
+from _lens2logit.facts import MICROSCOPY_LABEL_FILE, PROCESSED_VIEWS
+from _lens2logit.package.convert import convert
 
 IMAGES = Path("microscopy/images")
 LABELS = Path("microscopy/labels") / MICROSCOPY_LABEL_FILE

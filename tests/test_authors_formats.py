@@ -14,12 +14,13 @@ from conftest import SEED, write_drone_archive, write_files
 from helpers import tree
 from PIL import Image
 
-from conversion.archive import Archive
-from conversion.cli import main
-from conversion.convert import convert
-from conversion.drone import index_drone, index_drone_full
-from conversion.errors import ArchiveLayoutError, ImageFormatError
-from conversion.sample_drone import drone_files
+from _lens2logit.archive.drone import index_drone
+from _lens2logit.archive.drone_full import index_drone_full
+from _lens2logit.archive.reader import Archive
+from _lens2logit.cli.main import main
+from _lens2logit.errors import ArchiveLayoutError, ImageFormatError
+from _lens2logit.package.convert import convert
+from _lens2logit.sample.drone import drone_files
 
 TILES = Path("drone/images_tiles_256")
 TILE_MASKS = Path("drone/masks_tiles_256")

@@ -9,8 +9,8 @@ import pytest
 from huggingface_hub import DatasetCard
 from PIL import Image
 
-from conversion.card import DEFAULT_HUB_ID
-from conversion.constants import CAMERA, INTENSITIES, MICROSCOPY_CLASSES, PROCESSED_VIEWS
+from _lens2logit.facts import CAMERA, INTENSITIES, MICROSCOPY_CLASSES, PROCESSED_VIEWS
+from _lens2logit.package.card import DEFAULT_HUB_ID
 
 SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 

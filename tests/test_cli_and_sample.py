@@ -8,17 +8,17 @@ import pytest
 from conftest import SEED
 from helpers import read_labels
 
-from conversion.cli import main
-from conversion.constants import (
+from _lens2logit.cli.main import main
+from _lens2logit.errors import ArchiveLayoutError
+from _lens2logit.facts import (
     DEMOSAICING,
     DENOISING,
     MICROSCOPY_CLASS_COUNTS,
     PROCESSED_VIEWS,
     SHARPENING,
 )
-from conversion.errors import ArchiveLayoutError
-from conversion.layout import canonical_view, parse_intensity_folder
-from conversion.sample_microscopy import DROPPED_CODES, DROPPED_IMAGES, class_counts
+from _lens2logit.naming import canonical_view, parse_intensity_folder
+from _lens2logit.sample.microscopy import DROPPED_CODES, DROPPED_IMAGES, class_counts
 
 
 def test_sample_is_reproducible_and_has_every_class(archive_zip_dir, tmp_path):

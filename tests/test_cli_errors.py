@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from conftest import write_drone_archive
 
-from conversion.cli import main
-from conversion.constants import INTENSITIES, PROCESSED_VIEWS
-from conversion.convert import convert
-from conversion.errors import Lens2LogitError
-from conversion.push import push
-from conversion.sample_microscopy import DROPPED_IMAGES
+from _lens2logit.cli.main import main
+from _lens2logit.errors import Lens2LogitError
+from _lens2logit.facts import INTENSITIES, PROCESSED_VIEWS
+from _lens2logit.package.convert import convert
+from _lens2logit.remote.push import push
+from _lens2logit.sample.microscopy import DROPPED_IMAGES
 
-CLI = [sys.executable, "-m", "conversion.cli"]
+CLI = [sys.executable, "-m", "_lens2logit.cli"]
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

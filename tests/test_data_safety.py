@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 from helpers import source_tile, tree
 
-from conversion.cli import main
-from conversion.constants import SPLITS
-from conversion.convert import convert
-from conversion.errors import OutputError, PackageExistsError
-from conversion.sample import write_sample
-from conversion.sample_drone import drone_files
+from _lens2logit.cli.main import main
+from _lens2logit.errors import OutputError, PackageExistsError
+from _lens2logit.facts import SPLITS
+from _lens2logit.package.convert import convert
+from _lens2logit.sample.drone import drone_files
+from _lens2logit.sample.writer import write_sample
 from lens2logit import Lens2Logit
 
-CONVERT = [sys.executable, "-m", "conversion.cli", "convert"]
+CONVERT = [sys.executable, "-m", "_lens2logit.cli", "convert"]
 
 
 def leftovers(parent: Path) -> list[str]:
@@ -34,8 +34,10 @@ def leftovers(parent: Path) -> list[str]:
 @pytest.fixture
 def tiny_sample(monkeypatch):
     """`lens2logit sample` writing two small files: these tests are about the folder, not the data."""
-    monkeypatch.setattr("conversion.sample.microscopy_files", lambda *_: [("microscopy/labels/a.dat", b"x A\n")])
-    monkeypatch.setattr("conversion.sample.drone_files", lambda *_: [("drone/masks_full/a.png", b"png")])
+    monkeypatch.setattr(
+        "_lens2logit.sample.writer.microscopy_files", lambda *_: [("microscopy/labels/a.dat", b"x A\n")]
+    )
+    monkeypatch.setattr("_lens2logit.sample.writer.drone_files", lambda *_: [("drone/masks_full/a.png", b"png")])
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import decode_png, source_frame, source_mask, source_tile, source_tile_view, tile_frames
 
-from conversion.archive import Archive
-from conversion.constants import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
-from conversion.drone import index_drone, index_drone_full
-from conversion.sample import DEFAULT_FRAMES
-from conversion.splits import authors_tile_split, frame_split
+from _lens2logit.archive.drone import index_drone
+from _lens2logit.archive.drone_full import index_drone_full
+from _lens2logit.archive.reader import Archive
+from _lens2logit.archive.splits import authors_tile_split, frame_split
+from _lens2logit.facts import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
+from _lens2logit.sample.writer import DEFAULT_FRAMES
 from lens2logit import Lens2Logit
 
 CONDITIONS = len(INTENSITIES) + len(PROCESSED_VIEWS)
@@ -211,7 +212,7 @@ def test_streaming_one_frame_reads_only_that_frame(package):
 
 
 def test_tiling_check_finds_every_tile_in_its_frame(archive_dir):
-    from conversion.tiling import check_tiling
+    from _lens2logit.archive.tiling_check import check_tiling
 
     with Archive(archive_dir) as archive:
         report = check_tiling(archive, index_drone(archive), index_drone_full(archive), progress=False)
@@ -231,7 +232,7 @@ def test_tiling_check_reports_a_tile_not_cut_from_its_frame(drone_archive_dir, t
 
     import tifffile
 
-    from conversion.cli import main
+    from _lens2logit.cli.main import main
 
     archive = tmp_path / "archive"
     shutil.copytree(drone_archive_dir, archive)

@@ -15,13 +15,13 @@ from helpers import decode_png, source_frame
 from PIL import Image
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from conversion.archive import Archive
-from conversion.cli import main
-from conversion.constants import INTENSITIES
-from conversion.drone_classification import choose_cells, index_drone_classification
-from conversion.errors import ArchiveLayoutError
-from conversion.layout import intensity_folder
-from conversion.sample_drone import drone_files
+from _lens2logit.archive.drone_classification import choose_cells, index_drone_classification
+from _lens2logit.archive.reader import Archive
+from _lens2logit.cli.main import main
+from _lens2logit.errors import ArchiveLayoutError
+from _lens2logit.facts import INTENSITIES
+from _lens2logit.naming import intensity_folder
+from _lens2logit.sample.drone import drone_files
 from lens2logit import Lens2Logit, pixels
 
 FRAMES = "drone/images_full"

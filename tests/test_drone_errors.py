@@ -11,10 +11,11 @@ from conftest import write_drone_archive
 from helpers import tile_frames
 from PIL import Image
 
-from conversion.archive import Archive
-from conversion.cli import main
-from conversion.drone import index_drone, index_drone_full
-from conversion.errors import ArchiveLayoutError, ImageFormatError
+from _lens2logit.archive.drone import index_drone
+from _lens2logit.archive.drone_full import index_drone_full
+from _lens2logit.archive.reader import Archive
+from _lens2logit.cli.main import main
+from _lens2logit.errors import ArchiveLayoutError, ImageFormatError
 
 TILES = Path("drone/images_tiles_256")
 TILE_MASKS = Path("drone/masks_tiles_256")

@@ -12,7 +12,8 @@ import pytest
 from helpers import decode_png, read_labels, source_raw, source_view, tree
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from conversion.constants import (
+from _lens2logit.archive.splits import stratified_split
+from _lens2logit.facts import (
     AUTHORS_EXCLUDED_IMAGES,
     INTENSITIES,
     MICROSCOPY_CLASS_COUNTS,
@@ -21,10 +22,9 @@ from conversion.constants import (
     ROWS_PER_ROW_GROUP,
     VIEW_NAMES,
 )
-from conversion.convert import convert, write_infos
-from conversion.published import published_infos
-from conversion.sample import DEFAULT_FRAMES
-from conversion.splits import stratified_split
+from _lens2logit.package.convert import convert, write_infos
+from _lens2logit.package.published import published_infos
+from _lens2logit.sample.writer import DEFAULT_FRAMES
 from lens2logit import Lens2Logit
 
 REPO = Path(__file__).resolve().parent.parent

@@ -82,7 +82,7 @@ def test_stream_by_hub_id(hub, package, tmp_path):
 
 
 def push_to(server: HubServer, package, tmp_path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "conversion.cli", "push", str(package), "--repo", "org/pushed"]
+    command = [sys.executable, "-m", "_lens2logit.cli", "push", str(package), "--repo", "org/pushed"]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=hub_env(server, tmp_path))
 
 

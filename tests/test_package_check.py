@@ -7,9 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conversion import package_check
-from conversion.cli import main
-from conversion.package_check import check_package
+from _lens2logit.cli.main import main
+from _lens2logit.package import check as package_check
+from _lens2logit.package.check import check_package
 
 
 @pytest.fixture

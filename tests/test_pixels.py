@@ -8,8 +8,8 @@ import torch
 from helpers import source_frame, source_raw, source_tile, source_tile_view, source_view
 from PIL import Image
 
-from conversion.constants import INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
-from conversion.errors import Lens2LogitError
+from _lens2logit.errors import Lens2LogitError
+from _lens2logit.facts import INTENSITIES, PROCESSED_VIEWS, VIEW_NAMES
 from lens2logit import loader, pixels, process
 
 EXPECTED = {"numpy": (np.ndarray, np.uint16), "torch": (torch.Tensor, torch.int32)}

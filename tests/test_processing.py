@@ -9,15 +9,13 @@ import tifffile
 import torch
 from PIL import Image
 
-from conversion.cli import main
-from conversion.errors import Lens2LogitError
-from conversion.processing import CAMERAS, PIPELINES, Camera, process
-from conversion.processing_torch import (
-    menon2007_classifier,
-    menon2007_greens,
-    remove_black_level,
-    site_masks,
-)
+from _lens2logit.cli.main import main
+from _lens2logit.errors import Lens2LogitError
+from _lens2logit.processing.dispatch import process
+from _lens2logit.processing.recipe import CAMERAS, PIPELINES, Camera
+from _lens2logit.processing.torch_demosaicing import menon2007_classifier, menon2007_greens
+from _lens2logit.processing.torch_ops import site_masks
+from _lens2logit.processing.torch_pipeline import remove_black_level
 
 # scikit-image's YUV (BT.601), written out: the recipe sharpens and denoises Y only.
 YUV_FROM_RGB = np.array(

@@ -10,11 +10,11 @@ import pytest
 from helpers import tree
 from zenodo_server import ZenodoServer
 
-from conversion.cli import main
-from conversion.constants import ZENODO_RECORD_ID
-from conversion.convert import convert
-from conversion.errors import ChecksumError, DownloadError
-from conversion.zenodo import ZENODO_URL_ENV, download
+from _lens2logit.cli.main import main
+from _lens2logit.errors import ChecksumError, DownloadError
+from _lens2logit.facts import ZENODO_RECORD_ID
+from _lens2logit.package.convert import convert
+from _lens2logit.remote.zenodo import ZENODO_URL_ENV, download
 from lens2logit import Lens2Logit
 
 FAST = {"retries": 2, "backoff": 0.01, "progress": False}

@@ -1,0 +1,1 @@
+"""Read and check the source archive: its files, labels, splits, conditions and one index per config."""

@@ -1,0 +1,1 @@
+"""The `lens2logit` command line."""

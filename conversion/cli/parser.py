@@ -1,0 +1,150 @@
+"""The `lens2logit` command line: its commands, their arguments and help."""
+
+import argparse
+from pathlib import Path
+
+from ..errors import Lens2LogitError
+from ..facts import DATASET_FOLDERS, ZENODO_RECORD_ID
+from ..package.hub_id import DEFAULT_HUB_ID, check_hub_id
+from ..remote.zenodo import DEFAULT_ZENODO_URL, RETRIES, ZENODO_URL_ENV
+from . import commands
+
+DESCRIPTION = "The `lens2logit` command: make a sample archive, convert an archive, check it, summarise a package."
+EPILOG = """\
+example:
+  lens2logit download /tmp/l2l-archive        (the real archive from Zenodo)
+  lens2logit sample /tmp/l2l-archive --zip    (or a synthetic one)
+  lens2logit check /tmp/l2l-archive
+  lens2logit convert /tmp/l2l-archive /tmp/l2l-package
+  lens2logit summary /tmp/l2l-package --config drone
+"""
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _hub_id(text: str) -> str:
+    try:
+        return check_hub_id(text)
+    except Lens2LogitError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lens2logit",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subcommands = parser.add_subparsers(dest="command", required=True)
+
+    sample = subcommands.add_parser("sample", help="write a synthetic archive in the real layout")
+    sample.add_argument("out", type=Path, help="folder to write")
+    sample.add_argument(
+        "--overwrite", action="store_true", help="replace OUT if it is a sample archive written by this command"
+    )
+    sample.add_argument("--zip", action="store_true", help="write one zip (members under lens2logit/) in OUT")
+    sample.add_argument(
+        "--images",
+        type=int,
+        default=45,
+        help="microscopy images of the 9 classes (default 45; 940 is the real count), plus 3 the authors drop",
+    )
+    sample.add_argument("--seed", type=_non_negative, default=0, help="random seed, 0 or more (default 0)")
+    sample.add_argument(
+        "--view-dtype",
+        choices=["uint8", "uint16"],
+        default="uint8",
+        help="processed views as 8-bit PNG (default) or 16-bit TIFF",
+    )
+    sample.add_argument("--frames", type=int, default=4, help="drone full frames (default 4; 12 is the real count)")
+    sample.add_argument(
+        "--full-size", action="store_true", help="drone frames of the real 3648x5472 (default: 640x896)"
+    )
+    sample.add_argument(
+        "--frame-format",
+        choices=["dng", "tiff"],
+        default="dng",
+        help="file type of the drone full frames (default dng)",
+    )
+    sample.add_argument(
+        "--authors-format",
+        action="store_true",
+        help="drone tiles and tile masks as the authors' code writes them: float32 TIFFs, 1-bit PNGs (same values)",
+    )
+    sample.set_defaults(run=commands.sample)
+
+    download = subcommands.add_parser(
+        "download", help="download the archive from Zenodo (resumable, size and md5 verified)"
+    )
+    download.add_argument("dest", type=Path, help="folder to keep the record's files in")
+    download.add_argument(
+        "--record", type=int, default=ZENODO_RECORD_ID, help=f"record id (default {ZENODO_RECORD_ID})"
+    )
+    download.add_argument("--only", choices=DATASET_FOLDERS, help="only the files of one dataset")
+    download.add_argument(
+        "--zenodo-url", help=f"Zenodo base URL (default ${ZENODO_URL_ENV}, else {DEFAULT_ZENODO_URL}), e.g. a mirror"
+    )
+    download.add_argument(
+        "--retries", type=_non_negative, default=RETRIES, help=f"retries per request (default {RETRIES})"
+    )
+    download.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    download.set_defaults(run=commands.download)
+
+    convert = subcommands.add_parser("convert", help="convert the archive into the Hub package")
+    convert.add_argument(
+        "archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips (a download folder)"
+    )
+    convert.add_argument("out", type=Path, help="package folder to write")
+    convert.add_argument("--overwrite", action="store_true", help="replace OUT if it is a lens2logit package")
+    convert.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="convert an incomplete archive, reporting what is missing",
+    )
+    convert.add_argument(
+        "--expect-published",
+        action="store_true",
+        help="exit 1 when counts or features differ from the published archive",
+    )
+    convert.add_argument(
+        "--hub-id",
+        type=_hub_id,
+        default=DEFAULT_HUB_ID,
+        help=f"Hub repository ORG/NAME the card's snippets load (default {DEFAULT_HUB_ID})",
+    )
+    convert.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    convert.set_defaults(run=commands.convert)
+
+    check = subcommands.add_parser(
+        "check",
+        help="check a package as the Hub will see it, or that an archive's drone tiles are cut from their frames",
+    )
+    check.add_argument(
+        "path", nargs="+", type=Path, help="a converted package, or an archive (folder, .zip file(s), folder of zips)"
+    )
+    check.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    check.set_defaults(run=commands.check)
+
+    push = subcommands.add_parser("push", help="upload a package to a Hub dataset repository (after check passes)")
+    push.add_argument("package", type=Path)
+    push.add_argument("--repo", required=True, type=_hub_id, help="dataset repository ORG/NAME (created if missing)")
+    push.add_argument("--token", help="Hub token (default: the logged-in one, or $HF_TOKEN)")
+    push.add_argument("--private", action="store_true", help="create the repository private")
+    push.set_defaults(run=commands.push)
+
+    summary = subcommands.add_parser("summary", help="load a package with load_dataset and print its counts")
+    summary.add_argument("package", type=Path)
+    summary.add_argument("--config", help="config to load (default: microscopy if the package has it, else its first)")
+    summary.add_argument("--cache-dir", help="datasets cache folder (default: the datasets cache)")
+    summary.set_defaults(run=commands.summary)
+
+    infos = subcommands.add_parser("infos", help="write the published dataset_infos.json")
+    infos.add_argument("out", type=Path)
+    infos.set_defaults(run=commands.infos)
+    return parser

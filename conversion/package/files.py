@@ -1,0 +1,52 @@
+"""The files of a package: their names, how to tell a package folder, and what in a folder is not one of them."""
+
+import json
+from pathlib import Path, PurePosixPath
+
+from ..errors import ArchiveNotFoundError, InvalidArgumentError, Lens2LogitError
+from ..facts import SPLITS
+from ..output import files_under
+from .configs import CONFIGS
+
+INFOS_FILE = "dataset_infos.json"
+CARD_FILE = "README.md"
+ASSETS = "assets"
+UPLOAD_CACHE = ".cache/huggingface"  # huggingface_hub's record of a resumable upload (`lens2logit push`)
+
+
+def is_package(path: Path) -> bool:
+    """A converted package (card + infos), as opposed to an archive."""
+    return (path / CARD_FILE).is_file() and (path / INFOS_FILE).is_file()
+
+
+def package_configs(path: Path) -> list[str]:
+    """The configs of the package at `path`, in the order it lists them; an error saying what `path` is otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise ArchiveNotFoundError(f"{path}: no such folder; give a package written by `lens2logit convert`")
+    if not is_package(path):
+        raise InvalidArgumentError(
+            f"{path}: not a lens2logit package (no {CARD_FILE} and {INFOS_FILE}); "
+            f"an archive must be converted first: lens2logit convert {path} OUT"
+        )
+    try:
+        return list(json.loads((path / INFOS_FILE).read_text(encoding="utf-8")))
+    except ValueError as exc:
+        raise Lens2LogitError(f"{path / INFOS_FILE}: not valid JSON ({exc}); convert the archive again") from None
+
+
+def _is_package_file(relative: PurePosixPath) -> bool:
+    parts = relative.parts
+    if str(relative) in (CARD_FILE, INFOS_FILE) or str(relative).startswith(UPLOAD_CACHE + "/"):
+        return True
+    if len(parts) == 2 and parts[0] == ASSETS:
+        return relative.suffix == ".png"
+    return len(parts) == 3 and parts[0] in CONFIGS and parts[1] in SPLITS and relative.suffix == ".parquet"
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """What `folder` holds besides the files of a lens2logit package: all of it when it is not one."""
+    files = files_under(folder)
+    if not is_package(folder):
+        return files
+    return [path for path in files if not _is_package_file(PurePosixPath(path))]

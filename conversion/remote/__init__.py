@@ -1,0 +1,1 @@
+"""Transfers: the archive from Zenodo, the package to the Hub."""

@@ -1,0 +1,1 @@
+"""The synthetic sample archive, in the real layout, names, dtypes and value ranges."""
