@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import tempfile
+from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the network
 os.environ["HF_DATASETS_OFFLINE"] = "1"
@@ -35,6 +36,7 @@ _getaddrinfo = socket.getaddrinfo
 socket.socket.connect = _loopback_only
 socket.getaddrinfo = _resolve_loopback_only
 
+import filelock  # noqa: E402
 import pytest  # noqa: E402
 
 from _lens2logit.package.convert import convert  # noqa: E402
@@ -46,35 +48,52 @@ SEED = 7
 
 
 @pytest.fixture(scope="session")
-def archive_dir(tmp_path_factory):
-    return write_sample(tmp_path_factory.mktemp("archive") / "lens2logit", seed=SEED)
+def made_once(tmp_path_factory, worker_id):
+    """`made_once(name, make)`: the folder `name` of this test run, written by `make(folder)` once for all the
+    run's pytest-xdist workers (the first to ask writes it, the others wait for it); tests only read it."""
+    root = tmp_path_factory.getbasetemp()
+    shared = (root if worker_id == "master" else root.parent) / "made-once"
+    shared.mkdir(exist_ok=True)
+
+    def folder(name: str, make) -> Path:
+        path = shared / name / "lens2logit"
+        with filelock.FileLock(shared / f"{name}.lock"):
+            if not (shared / f"{name}.done").exists():
+                make(path)
+                (shared / f"{name}.done").touch()
+        return path
+
+    return folder
 
 
 @pytest.fixture(scope="session")
-def archive_zip_dir(tmp_path_factory):
-    return write_sample(tmp_path_factory.mktemp("archive_zip") / "download", seed=SEED, as_zip=True)
+def archive_dir(made_once):
+    return made_once("archive", lambda out: write_sample(out, seed=SEED))
 
 
-def converted(tmp_path_factory, name: str, archive):
+@pytest.fixture(scope="session")
+def archive_zip_dir(made_once):
+    return made_once("archive_zip", lambda out: write_sample(out, seed=SEED, as_zip=True))
+
+
+def converted(made_once, name: str, archive):
     """The package of `archive`, in a session folder `name`."""
-    out = tmp_path_factory.mktemp(name) / "lens2logit"
-    convert(archive, out, progress=False)
-    return out
+    return made_once(name, lambda out: convert(archive, out, progress=False))
 
 
 @pytest.fixture(scope="session")
-def package(tmp_path_factory, archive_dir):
-    return converted(tmp_path_factory, "package", archive_dir)
+def package(made_once, archive_dir):
+    return converted(made_once, "package", archive_dir)
 
 
 @pytest.fixture(scope="session")
-def archive16_dir(tmp_path_factory):
-    return write_sample(tmp_path_factory.mktemp("archive16") / "lens2logit", seed=SEED, view_dtype="uint16")
+def archive16_dir(made_once):
+    return made_once("archive16", lambda out: write_sample(out, seed=SEED, view_dtype="uint16"))
 
 
 @pytest.fixture(scope="session")
-def package16(tmp_path_factory, archive16_dir):
-    return converted(tmp_path_factory, "package16", archive16_dir)
+def package16(made_once, archive16_dir):
+    return converted(made_once, "package16", archive16_dir)
 
 
 @pytest.fixture
@@ -96,20 +115,20 @@ def write_drone_archive(out, frame_format: str = "dng"):
 
 
 @pytest.fixture(scope="session")
-def drone_archive_dir(tmp_path_factory):
-    return write_drone_archive(tmp_path_factory.mktemp("drone") / "lens2logit")
+def drone_archive_dir(made_once):
+    return made_once("drone", write_drone_archive)
 
 
 @pytest.fixture(scope="session")
-def drone_package(tmp_path_factory, drone_archive_dir):
-    return converted(tmp_path_factory, "drone_package", drone_archive_dir)
+def drone_package(made_once, drone_archive_dir):
+    return converted(made_once, "drone_package", drone_archive_dir)
 
 
 @pytest.fixture(scope="session")
-def microscopy_archive_dir(tmp_path_factory):
-    return write_files(tmp_path_factory.mktemp("microscopy") / "lens2logit", microscopy_files(45, SEED, "uint8"))
+def microscopy_archive_dir(made_once):
+    return made_once("microscopy", lambda out: write_files(out, microscopy_files(45, SEED, "uint8")))
 
 
 @pytest.fixture(scope="session")
-def microscopy_package(tmp_path_factory, microscopy_archive_dir):
-    return converted(tmp_path_factory, "microscopy_package", microscopy_archive_dir)
+def microscopy_package(made_once, microscopy_archive_dir):
+    return converted(made_once, "microscopy_package", microscopy_archive_dir)

@@ -42,7 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subcommands = parser.add_subparsers(dest="command", required=True)
+    _add_sample(subcommands)
+    _add_download(subcommands)
+    _add_convert(subcommands)
+    _add_check(subcommands)
+    _add_push(subcommands)
+    _add_summary(subcommands)
+    _add_infos(subcommands)
+    return parser
 
+
+def _add_sample(subcommands) -> None:
     sample = subcommands.add_parser("sample", help="write a synthetic archive in the real layout")
     sample.add_argument("out", type=Path, help="folder to write")
     sample.add_argument(
@@ -79,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.set_defaults(run=commands.sample)
 
+
+def _add_download(subcommands) -> None:
     download = subcommands.add_parser(
         "download", help="download the archive from Zenodo (resumable, size and md5 verified)"
     )
@@ -96,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--no-progress", action="store_true", help="hide progress bars")
     download.set_defaults(run=commands.download)
 
+
+def _add_convert(subcommands) -> None:
     convert = subcommands.add_parser("convert", help="convert the archive into the Hub package")
     convert.add_argument(
         "archive", nargs="+", type=Path, help="extracted folder, .zip file(s), or folder of zips (a download folder)"
@@ -121,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--no-progress", action="store_true", help="hide progress bars")
     convert.set_defaults(run=commands.convert)
 
+
+def _add_check(subcommands) -> None:
     check = subcommands.add_parser(
         "check",
         help="check a package as the Hub will see it, or that an archive's drone tiles are cut from their frames",
@@ -131,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-progress", action="store_true", help="hide progress bars")
     check.set_defaults(run=commands.check)
 
+
+def _add_push(subcommands) -> None:
     push = subcommands.add_parser("push", help="upload a package to a Hub dataset repository (after check passes)")
     push.add_argument("package", type=Path)
     push.add_argument("--repo", required=True, type=_hub_id, help="dataset repository ORG/NAME (created if missing)")
@@ -138,13 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true", help="create the repository private")
     push.set_defaults(run=commands.push)
 
+
+def _add_summary(subcommands) -> None:
     summary = subcommands.add_parser("summary", help="load a package with load_dataset and print its counts")
     summary.add_argument("package", type=Path)
     summary.add_argument("--config", help="config to load (default: microscopy if the package has it, else its first)")
     summary.add_argument("--cache-dir", help="datasets cache folder (default: the datasets cache)")
     summary.set_defaults(run=commands.summary)
 
+
+def _add_infos(subcommands) -> None:
     infos = subcommands.add_parser("infos", help="write the published dataset_infos.json")
     infos.add_argument("out", type=Path)
     infos.set_defaults(run=commands.infos)
-    return parser

@@ -168,6 +168,13 @@ def render_card(
     )
 
 
-def write_card(out: Path, *args, **kwargs) -> None:
-    """Write the card (`render_card`'s arguments) into the package folder `out`."""
-    (out / CARD_FILE).write_text(str(render_card(*args, **kwargs)), encoding="utf-8")
+def write_card(
+    out: Path,
+    infos: dict[str, datasets.DatasetInfo],
+    indexes: dict[str, ConfigIndex],
+    hub_id: str = DEFAULT_HUB_ID,
+    figures: list[str] = (),
+    unread: list[str] = (),
+) -> None:
+    """Write the card (see `render_card`) into the package folder `out`."""
+    (out / CARD_FILE).write_text(str(render_card(infos, indexes, hub_id, figures, unread)), encoding="utf-8")
