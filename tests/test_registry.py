@@ -9,10 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import lens2logit
-from _lens2logit.archive import microscopy
+from _lens2logit.archive import drone
+from _lens2logit.archive.frame_links import TILE_MASKS, TILES
 from _lens2logit.archive.reader import Archive
 from _lens2logit.facts import SPLITS
-from _lens2logit.features import microscopy_features
+from _lens2logit.features import drone_features
 from _lens2logit.package.archive_check import check_archive
 from _lens2logit.package.check import check_package
 from _lens2logit.package.configs import CONFIGS, ConfigSpec
@@ -20,12 +21,12 @@ from _lens2logit.package.convert import convert
 
 TOY = ConfigSpec(
     name="toy",
-    description="A toy config: the microscopy images once more.",
-    folder=microscopy.IMAGES,
-    companion=microscopy.LABELS,
-    features=microscopy_features,
-    index=microscopy.index_microscopy,
-    columns={**CONFIGS["microscopy"].columns, "image_id": "the toy's own words for the image id"},
+    description="A toy config: the drone tiles once more.",
+    folder=TILES,
+    companion=TILE_MASKS,
+    features=drone_features,
+    index=drone.index_drone,
+    columns={**CONFIGS["drone"].columns, "image_id": "the toy's own words for the tile id"},
     has_views=True,
 )
 
@@ -55,22 +56,23 @@ def test_exactly_one_default_config():
 
 
 def test_a_config_added_to_the_registry_alone_is_built_converted_checked_and_carded(
-    toy_registered, microscopy_archive_dir, microscopy_package, tmp_path
+    toy_registered, drone_archive_dir, drone_package, tmp_path
 ):
     builder = toy_registered.Lens2Logit(
-        config_name="toy", data_dir=str(microscopy_archive_dir), cache_dir=str(tmp_path)
+        config_name="toy", data_dir=str(drone_archive_dir), cache_dir=str(tmp_path / "built")
     )
     assert builder.config.description == TOY.description
     builder.download_and_prepare()
     built = builder.as_dataset()
 
     out = tmp_path / "package"
-    report = convert(microscopy_archive_dir, out, progress=False)
-    assert list(report.infos) == ["microscopy", "toy"]
-    assert list(json.loads((out / "dataset_infos.json").read_text())) == ["microscopy", "toy"]
+    report = convert(drone_archive_dir, out, progress=False)
+    names = ["drone", "drone_full", "drone_classification", "toy"]
+    assert list(report.infos) == names
+    assert list(json.loads((out / "dataset_infos.json").read_text())) == sorted(names)
     for split in SPLITS:
         toy = pq.read_table(sorted((out / "toy" / split).glob("*.parquet")))
-        ours = pq.read_table(sorted((microscopy_package / "microscopy" / split).glob("*.parquet")))
+        ours = pq.read_table(sorted((drone_package / "drone" / split).glob("*.parquet")))
         assert toy.equals(ours)  # the same index, so the same rows
         assert built[split].num_rows == toy.num_rows
         assert built[split]["image_id"] == toy.column("image_id").to_pylist()
@@ -81,10 +83,10 @@ def test_a_config_added_to_the_registry_alone_is_built_converted_checked_and_car
     card = (out / "README.md").read_text()
     section = card[card.index("## Config `toy`") :].split("\n## ")[0]
     assert TOY.description in section
-    assert "| `image_id` | the toy's own words for the image id |" in section
+    assert "| `image_id` | the toy's own words for the tile id |" in section
     assert f"| test | {report.infos['toy'].splits['test'].num_examples:,} |" in section
 
-    with Archive(microscopy_archive_dir) as archive:
-        checked = check_archive(archive, [microscopy_archive_dir], progress=False)
-    assert checked.rows["toy"] == checked.rows["microscopy"] == sum(built[split].num_rows for split in SPLITS)
-    assert [views.config for views in checked.views] == ["microscopy", "toy"]
+    with Archive(drone_archive_dir) as archive:
+        checked = check_archive(archive, [drone_archive_dir], progress=False)
+    assert checked.rows["toy"] == checked.rows["drone"] == sum(built[split].num_rows for split in SPLITS)
+    assert [views.config for views in checked.views] == ["drone", "toy"]
