@@ -53,6 +53,10 @@ class OutputError(Lens2LogitError, OSError):
     """The output folder cannot be written safely: it overlaps the input, holds other files, or is being written."""
 
 
+class PackageError(Lens2LogitError, ValueError):
+    """A file of a converted package is missing, unreadable or disagrees with the package's infos."""
+
+
 class PackageCheckError(Lens2LogitError, ValueError):
     """The package fails `lens2logit check`, so it is not pushed."""
 

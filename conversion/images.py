@@ -105,8 +105,12 @@ def decode_mask(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
 
 
 def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
-    """A processed RGB view (PNG or TIFF), uint8 or uint16, values exactly as stored."""
-    if (header := _png_header(data)) is not None:
+    """A processed RGB view (PNG or TIFF, by its content, or its name when the content is neither), uint8 or
+    uint16, values exactly as stored."""
+    header = _png_header(data)
+    if header is not None or where.lower().endswith(".png"):
+        if header is None:
+            raise ImageFormatError(f"{where}: cannot read as PNG: it does not start with the PNG signature")
         if header[0] == 16 and header[1] in (2, 6):  # 16-bit RGB / RGBA
             raise ImageFormatError(
                 f"{where}: 16-bit colour PNG cannot be decoded losslessly with Pillow; store 16-bit views as TIFF"

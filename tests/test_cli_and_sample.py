@@ -9,7 +9,7 @@ from conftest import SEED
 from helpers import read_labels
 
 from _lens2logit.cli.main import main
-from _lens2logit.errors import ArchiveLayoutError
+from _lens2logit.errors import ArchiveLayoutError, InvalidArgumentError
 from _lens2logit.facts import (
     DEMOSAICING,
     DENOISING,
@@ -19,6 +19,7 @@ from _lens2logit.facts import (
 )
 from _lens2logit.naming import canonical_view, parse_intensity_folder
 from _lens2logit.sample.microscopy import DROPPED_CODES, DROPPED_IMAGES, class_counts
+from _lens2logit.sample.writer import write_sample
 
 
 def test_sample_is_reproducible_and_has_every_class(archive_zip_dir, tmp_path):
@@ -51,10 +52,19 @@ def test_sample_labels_cover_all_classes(archive_dir):
 
 
 def test_sample_rejects_too_few_images_or_frames(tmp_path, capsys):
-    assert main(["sample", str(tmp_path / "a"), "--images", "20"]) == 1
-    assert "--images must be at least 45" in capsys.readouterr().err
-    assert main(["sample", str(tmp_path / "a"), "--frames", "1"]) == 1
-    assert "--frames must be at least 2" in capsys.readouterr().err
+    """A usage error on the command line (exit 2), an InvalidArgumentError from the library."""
+    for args, message in (
+        (["--images", "20"], "argument --images: must be 45 or more, got 20"),
+        (["--frames", "1"], "argument --frames: must be 2 or more, got 1"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main(["sample", str(tmp_path / "a"), *args])
+        assert exited.value.code == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(InvalidArgumentError, match="--images must be at least 45 for a stratified split, got 20"):
+        write_sample(tmp_path / "a", images=20)
+    with pytest.raises(InvalidArgumentError, match="--frames must be at least 2 for a split by frame, got 1"):
+        write_sample(tmp_path / "a", frames=1)
     assert not (tmp_path / "a").exists()
 
 

@@ -1,6 +1,7 @@
 """The error paths a first user hits: one line naming the file and what to do, no traceback, exit 1
 (or 2 for usage errors)."""
 
+import importlib.metadata
 import os
 import shutil
 import signal
@@ -10,12 +11,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import write_drone_archive
 
 from _lens2logit.cli.main import main
 from _lens2logit.errors import Lens2LogitError
-from _lens2logit.facts import INTENSITIES, PROCESSED_VIEWS
+from _lens2logit.facts import INTENSITIES, MICROSCOPY_LABEL_FILE, PROCESSED_VIEWS
 from _lens2logit.package.convert import convert
 from _lens2logit.remote.push import push
 from _lens2logit.sample.microscopy import DROPPED_IMAGES
@@ -26,6 +28,16 @@ CLI = [sys.executable, "-m", "_lens2logit.cli"]
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The command in a process of its own: what a user sees, tracebacks included."""
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def run_main(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The command in this process: quicker than run_cli, and an exception escaping it fails the test."""
+    try:
+        code = main(list(args))
+    except SystemExit as exited:  # argparse: --help, --version and usage errors
+        code = exited.code
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, printed.out, printed.err)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str, code: int = 1) -> None:
@@ -74,6 +86,43 @@ def test_zip_member_with_a_bad_crc(drone_zips, tmp_path):
     zip_path.write_bytes(bytes(data))
     result = run_cli("convert", str(folder), str(tmp_path / "out"), "--no-progress")
     assert_one_line_error(result, f"{zip_path}:{member}: damaged member", "download the zip again")
+
+
+def test_check_decodes_every_intensity_and_names_each_unreadable_file(drone_archive_dir, tmp_path, capsys):
+    archive = shutil.copytree(drone_archive_dir, tmp_path / "archive", copy_function=os.link)
+    tiles = archive / "drone" / "images_tiles_256"
+    broken = {
+        sorted((tiles / "raw_scale050").iterdir())[0]: np.random.default_rng(0).bytes(4000),  # random bytes
+        sorted((tiles / "raw_scale001").iterdir())[1]: None,  # truncated to half
+        sorted((tiles / "raw_scale010").iterdir())[2]: b"",  # empty
+    }
+    for path, data in broken.items():
+        data = path.read_bytes()[: path.stat().st_size // 2] if data is None else data
+        path.unlink()  # a new file: the copy's files are links to the session archive's
+        path.write_bytes(data)
+    result = run_main(capsys, "check", str(archive), "--no-progress")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for path in broken:
+        assert f"{path}: cannot read as TIFF" in result.stderr
+    assert "views and tiling: not checked, since 3 files did not decode" in result.stdout
+
+
+def test_check_names_a_damaged_zip_member_below_full_intensity(drone_zips, tmp_path, capsys):
+    folder = shutil.copytree(drone_zips, tmp_path / "downloads")
+    zip_path = folder / "drone.zip"
+    with zipfile.ZipFile(zip_path) as archive_zip:
+        member = sorted(
+            name for name in archive_zip.namelist() if "tiles_256/raw_scale025/" in name and name.endswith(".tif")
+        )[0]
+    offset, size = _member_data_offset(zip_path, member)
+    data = bytearray(zip_path.read_bytes())
+    data[offset + size // 2] ^= 0xFF
+    zip_path.write_bytes(bytes(data))
+    result = run_main(capsys, "check", str(folder), "--no-progress")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{zip_path}:{member}: damaged member" in result.stderr
 
 
 def test_archive_without_a_config_folder(tmp_path):
@@ -177,12 +226,74 @@ def test_full_disk(tmp_path):
         (["convert", "a", "out", "--hub-id", 'a"b'], """argument --hub-id: 'a"b' is not a Hub repository id"""),
         (["convert", "a", "out", "--hub-id", "name"], "argument --hub-id: 'name' is not a Hub repository id ORG/NAME"),
         (["push", "pkg", "--repo", "a/b/c"], "argument --repo: 'a/b/c' is not a Hub repository id ORG/NAME"),
+        (["sample", "out", "--images", "3"], "argument --images: must be 45 or more, got 3"),
+        (["sample", "out", "--frames", "0"], "argument --frames: must be 2 or more, got 0"),
+        (["sample", "out", "--frames", "two"], "argument --frames: invalid integer value: 'two'"),
     ],
 )
 def test_usage_errors(tmp_path, args, message):
     result = subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert_one_line_error(result, message, code=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_help_names_the_minimums_and_the_version_is_printed(capsys):
+    sample_help = " ".join(run_main(capsys, "sample", "--help").stdout.split())
+    assert "(default 45, the fewest a split takes;" in sample_help
+    assert "(default 4, at least 2;" in sample_help
+    check_help = " ".join(run_main(capsys, "--help").stdout.split())
+    assert "or an archive: its layout and labels, its drone tiles against their frames, its stored views" in check_help
+    version = run_main(capsys, "--version")
+    assert version.returncode == 0
+    assert version.stdout.strip() == f"lens2logit {importlib.metadata.version('lens2logit')}"
+
+
+def test_download_from_an_unreachable_server_leaves_no_folder(tmp_path, capsys):
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    dest = tmp_path / "dest"
+    result = run_main(capsys, "download", str(dest), "--zenodo-url", f"http://127.0.0.1:{port}", "--retries", "0")
+    assert_one_line_error(result, f"http://127.0.0.1:{port}/api/records/")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_label_file_is_named_by_check_and_convert(microscopy_archive_dir, tmp_path, capsys):
+    archive = shutil.copytree(microscopy_archive_dir, tmp_path / "archive", copy_function=os.link)
+    label_file = archive / "microscopy" / "labels" / MICROSCOPY_LABEL_FILE
+    label_file.unlink()  # a new file: the copy's files are links to the session archive's
+    label_file.write_text("\n  \n")
+    for args in (["check", str(archive)], ["convert", str(archive), str(tmp_path / "out")]):
+        assert_one_line_error(run_main(capsys, *args, "--no-progress"), f"{label_file}: holds no labels")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["archive"]
+
+
+def test_a_corrupt_png_view_is_named_as_a_png(drone_archive_dir, tmp_path, capsys):
+    archive = shutil.copytree(drone_archive_dir, tmp_path / "archive", copy_function=os.link)
+    view = sorted((archive / "drone/images_tiles_256/processed_views").glob("*/*.png"))[0]
+    view.unlink()
+    view.write_bytes(b"not a picture")
+    result = run_main(capsys, "convert", str(archive), str(tmp_path / "out"), "--no-progress")
+    assert_one_line_error(result, f"{view}: cannot read as PNG: it does not start with the PNG signature")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["archive"]
+
+
+def test_summary_names_an_unreadable_or_a_missing_shard(package, tmp_path, capsys):
+    copy = tmp_path / "package"
+    shutil.copytree(package / "drone_full", copy / "drone_full")
+    for name in ("README.md", "dataset_infos.json"):
+        shutil.copy2(package / name, copy / name)
+    package = copy
+    shards = sorted((package / "drone_full" / "train").glob("*.parquet"))
+    shards[0].write_bytes(shards[0].read_bytes()[:-100])
+    result = run_main(capsys, "summary", str(package), "--config", "drone_full", "--cache-dir", str(tmp_path / "cache"))
+    assert_one_line_error(result, f"{shards[0]}: not a readable Parquet file", "convert the archive again")
+    shards[0].unlink()
+    result = run_main(capsys, "summary", str(package), "--config", "drone_full", "--cache-dir", str(tmp_path / "cache"))
+    assert_one_line_error(result, f"{package / 'drone_full' / 'train'}: ", f"shards missing: {shards[0].name}")
+    result = run_main(capsys, "check", str(package))
+    assert result.returncode == 1
+    assert f"drone_full/train: shard {shards[0].name} is missing" in result.stderr
 
 
 def test_hub_id_is_checked_before_any_work(drone_archive_dir, tmp_path):
@@ -194,6 +305,28 @@ def test_hub_id_is_checked_before_any_work(drone_archive_dir, tmp_path):
 def test_infos_into_a_missing_folder(tmp_path):
     result = run_cli("infos", str(tmp_path / "no" / "such" / "x.json"))
     assert_one_line_error(result, f"{tmp_path / 'no' / 'such'}: no such folder")
+
+
+def test_infos_never_replaces_a_file_it_did_not_write(tmp_path, capsys):
+    kept = tmp_path / "x.txt"
+    kept.write_text("keep\n")
+    for args in ([str(kept)], [str(kept), "--overwrite"]):
+        result = run_main(capsys, "infos", *args)
+        assert_one_line_error(result, f"{kept}: ")
+        assert kept.read_text() == "keep\n"
+    assert_one_line_error(run_main(capsys, "infos", str(tmp_path)), f"{tmp_path}: is a folder; give the file to write")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.txt"]
+
+
+def test_infos_replaces_infos_only_when_asked(tmp_path, capsys):
+    out = tmp_path / "dataset_infos.json"
+    assert run_main(capsys, "infos", str(out)).returncode == 0
+    published = out.read_text()
+    assert published == (Path(__file__).parents[1] / "dataset_infos.json").read_text()
+    out.write_text(published.replace('"microscopy"', '"microscopy_old"', 1))
+    assert_one_line_error(run_main(capsys, "infos", str(out)), f"{out}: already exists; pass --overwrite to replace it")
+    assert run_main(capsys, "infos", str(out), "--overwrite").returncode == 0
+    assert out.read_text() == published
 
 
 def test_push_without_network(package, tmp_path):

@@ -22,7 +22,8 @@ from _lens2logit.facts import (
     ROWS_PER_ROW_GROUP,
     VIEW_NAMES,
 )
-from _lens2logit.package.convert import convert, write_infos
+from _lens2logit.package.convert import convert
+from _lens2logit.package.files import write_infos
 from _lens2logit.package.published import published_infos
 from _lens2logit.sample.writer import DEFAULT_FRAMES
 from lens2logit import Lens2Logit

@@ -181,6 +181,16 @@ def test_bad_arguments(package, cache):
         pixels(dataset, "jax")
     with pytest.raises(ValueError, match="rows must be one of"):
         pixels(dataset, rows="rgb")
+    with pytest.raises(ValueError, match=r"this dataset has no column 'raw' \(its columns: image_id, preview, mask"):
+        pixels(dataset.remove_columns(["raw"]))
+    with pytest.raises(ValueError, match="this dataset has no column 'label'"):
+        pixels(dataset, columns=["image_id", "label"])
+
+
+def test_loader_refuses_a_stream_and_says_what_to_use(package):
+    stream = datasets.load_dataset(str(package), "drone", split="test", streaming=True)
+    with pytest.raises(TypeError, match=r"loader takes the map-style rows .* iterate pixels\(stream, 'torch'\).iter"):
+        loader(pixels(stream, "torch"), batch_size=4)
 
 
 def test_an_empty_dataset_gives_empty_batches():

@@ -212,7 +212,7 @@ def test_gradients_reach_the_mosaic_and_the_white_balance():
 def test_bad_input_is_named():
     with pytest.raises(Lens2LogitError, match="unknown pipeline 'bilinear'"):
         process(np.zeros((4, 4), np.uint16), "bilinear")
-    with pytest.raises(Lens2LogitError, match=r"even sides.*\(5, 4\)"):
+    with pytest.raises(Lens2LogitError, match=r"even, non-zero sides.*\(5, 4\)"):
         process(np.zeros((5, 4), np.uint16), PIPELINES[0])
     with pytest.raises(Lens2LogitError, match="unknown camera 'phone'"):
         process(np.zeros((4, 4), np.uint16), PIPELINES[0], "phone")

@@ -39,7 +39,7 @@ def split():
         (lambda split: process(np.zeros((4, 4), np.uint16), "bogus"), "unknown pipeline 'bogus'"),
         (lambda split: process(np.zeros((4, 4), np.uint16), PIPELINE, camera="phone"), "unknown camera 'phone'"),
         (lambda split: process(np.zeros((4, 4), np.uint16), PIPELINE, unsharp="3d"), "unsharp must be one of"),
-        (lambda split: process(np.zeros((3, 4), np.uint16), PIPELINE), r"even sides .* got shape \(3, 4\)"),
+        (lambda split: process(np.zeros((3, 4), np.uint16), PIPELINE), r"even, non-zero sides .* got shape \(3, 4\)"),
         (lambda split: pixels(split, "jax"), "framework must be one of"),
         (lambda split: pixels(split, rows="all"), "rows must be one of"),
         (lambda split: pixels(split, pipeline="bogus"), "unknown pipeline 'bogus'"),

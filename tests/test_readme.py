@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 README = (Path(__file__).parents[1] / "README.md").read_text()
 
 
@@ -23,9 +25,33 @@ def test_first_command_runs_twice(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["l2l-archive", "l2l-package"]
 
 
+SNIPPETS = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+
+
+def run_snippet(code: str, tmp_path, package, archive=None) -> subprocess.CompletedProcess:
+    """A snippet as written, in a process of its own, with the sample package and archive at the README's paths."""
+    code = code.replace('"/tmp/l2l-package"', repr(str(package))).replace('"/tmp/l2l-archive"', repr(str(archive)))
+    env = {**os.environ, "HF_HOME": str(tmp_path / "home")}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+    )
+
+
+@pytest.mark.parametrize("number", range(len(SNIPPETS)))
+def test_every_python_snippet_runs_as_written(number, package, archive_dir, tmp_path):
+    result = run_snippet(SNIPPETS[number], tmp_path, package, archive_dir)
+    assert result.returncode == 0, result.stderr
+
+
+def test_processing_snippet_prints_twelve_views_and_a_processed_batch(package, tmp_path):
+    (snippet,) = [code for code in SNIPPETS if "PIPELINES" in code]
+    result = run_snippet(snippet, tmp_path, package)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "12 (256, 256, 3) torch.Size([2, 3, 256, 256])"
+
+
 def test_training_snippet_batches_with_a_dataloader(package, tmp_path):
-    (snippet,) = [code for code in re.findall(r"```python\n(.*?)```", README, re.DOTALL) if "DataLoader" in code]
-    code = snippet.replace('"/tmp/l2l-package"', repr(str(package)))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    (snippet,) = [code for code in SNIPPETS if "DataLoader" in code]
+    result = run_snippet(snippet, tmp_path, package)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("torch.Size([32, 256, 256]) torch.int32 tensor([")

@@ -133,6 +133,10 @@ class DroneClassificationIndex:
             if pending:
                 yield self._rows(condition, pending)
 
+    def decode(self, archive: Archive, condition: Condition, image_id: str) -> None:
+        """Decode one frame as `tables` does, raising what it would."""
+        self.read_frame(archive, condition.files[image_id], image_id)
+
     def read_frame(self, archive: Archive, path: str, stem: str) -> np.ndarray:
         """The full frame `stem` from `path` (one of its intensities), checked against its shape."""
         where = archive.where(path)

@@ -77,6 +77,14 @@ class DroneFullIndex:
                     for frame, table in zip(chunk, rows, strict=True):
                         yield condition.name, f"{condition.name}/{frame.image_id}", table
 
+    def decode(self, archive: Archive, condition: Condition, image_id: str) -> None:
+        """Decode one frame (and, at full intensity, its mask) as `tables` does, raising what it would."""
+        path = condition.files[image_id]
+        mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, archive.where(path))
+        if condition.name == REFERENCE:
+            mask = self.frames[image_id].mask
+            images.decode_mask(archive.read_bytes(mask), mosaic.shape, archive.where(mask))
+
     def _row(self, archive: Archive, condition: Condition, masks: dict, frame: Frame) -> pa.Table:
         """The row of one frame under one condition; the frame's mask is decoded once, for all conditions."""
         path = condition.files[frame.image_id]

@@ -103,7 +103,7 @@ def _authors_excluded(labels: dict[str, Label], classes: tuple[str, ...]) -> set
     return dropped | (set(AUTHORS_EXCLUDED_IMAGES) & labels.keys())
 
 
-def _slide_zone(image_id: str, where: str) -> tuple[int, int]:
+def slide_zone(image_id: str, where: str) -> tuple[int, int]:
     match = _SLIDE_ZONE.search(image_id)
     if match is None:
         raise ArchiveLayoutError(f"{where}: image name has no 'lameN_zoneN' part to read slide and zone from")
@@ -127,7 +127,7 @@ def index_microscopy(archive: Archive, allow_missing: bool = False) -> Microscop
     splits = stratified_split(codes, excluded)
     index_images = {}
     for image_id in image_ids:
-        slide, zone = _slide_zone(image_id, archive.where(reference.files[image_id]))
+        slide, zone = slide_zone(image_id, archive.where(reference.files[image_id]))
         index_images[image_id] = MicroscopyImage(
             image_id, slide, zone, codes[image_id], splits[image_id], image_id in excluded
         )

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import datasets
+import numpy as np
 import pyarrow as pa
 
 from .. import arrow, images
@@ -10,6 +11,21 @@ from ..errors import ImageFormatError
 from ..facts import RAW_VIEW, ROWS_PER_ROW_GROUP, TILE_SHAPE
 from .conditions import Condition
 from .reader import Archive
+
+
+def decode_tile(archive: Archive, condition: Condition, image_id: str, view_dtype: str) -> tuple[bytes, np.ndarray]:
+    """The file of a 256x256 tile under one condition, and its pixels: a raw mosaic, or a view of `view_dtype`."""
+    path = condition.files[image_id]
+    data, where = archive.read_bytes(path), archive.where(path)
+    if condition.view == RAW_VIEW:
+        return data, images.decode_raw(data, TILE_SHAPE, where)
+    pixels = images.decode_view(data, TILE_SHAPE, where)
+    if pixels.dtype.name != view_dtype:
+        raise ImageFormatError(
+            f"{where}: view is {pixels.dtype.name} but the other views are {view_dtype}; "
+            "all processed views must share one dtype"
+        )
+    return data, pixels
 
 
 def tile_columns(
@@ -20,20 +36,12 @@ def tile_columns(
     view_dtype = "uint8" if isinstance(rgb_feature, datasets.Image) else rgb_feature.dtype
     raws, rgbs, previews = [], [], []
     for image_id in image_ids:
-        path = condition.files[image_id]
-        data, where = archive.read_bytes(path), archive.where(path)
+        data, pixels = decode_tile(archive, condition, image_id, view_dtype)
         if condition.view == RAW_VIEW:
-            mosaic = images.decode_raw(data, TILE_SHAPE, where)
-            raws.append(mosaic)
+            raws.append(pixels)
             rgbs.append(None)
-            previews.append(images.raw_preview(mosaic))
+            previews.append(images.raw_preview(pixels))
             continue
-        pixels = images.decode_view(data, TILE_SHAPE, where)
-        if pixels.dtype.name != view_dtype:
-            raise ImageFormatError(
-                f"{where}: view is {pixels.dtype.name} but the other views are {view_dtype}; "
-                "all processed views must share one dtype"
-            )
         raws.append(None)
         rgbs.append(images.view_png(data, pixels) if view_dtype == "uint8" else pixels)
         previews.append(images.view_preview(pixels))
@@ -47,7 +55,7 @@ def tile_columns(
 
 
 class TileRows:
-    """Rows of 256x256 tile images under conditions, for an index that has `conditions`, `features`,
+    """Rows of 256x256 tile images under conditions, for an index that has `conditions`, `features`, `view_dtype`,
     `image_ids(split)` and `_image_columns(image_ids)` (the columns that depend on the image only)."""
 
     tables_per_shard: int | None = None  # shards are bounded by size only
@@ -56,6 +64,10 @@ class TileRows:
         """One row per image of the split that a condition holds."""
         image_ids = self.image_ids(split)
         return sum(image_id in condition.files for condition in self.conditions for image_id in image_ids)
+
+    def decode(self, archive: Archive, condition: Condition, image_id: str) -> None:
+        """Decode one file as `tables` does, raising what it would."""
+        decode_tile(archive, condition, image_id, self.view_dtype)
 
     def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]:
         """(condition name, key, table of <= ROWS_PER_ROW_GROUP rows) in package row order."""

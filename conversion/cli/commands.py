@@ -106,6 +106,7 @@ def check(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     rows = ", ".join(f"{name} {count:,} rows" for name, count in report.rows.items())
     print(f"layout: {rows}: files checked against the archive layout")
+    print(f"decoded: {_count(report.decoded, 'image file')} at every intensity, as convert reads them")
     for part in report.unread:
         print(f"not checked: {part} (no config reads it)")
     if report.authors is not None:
@@ -113,6 +114,9 @@ def check(args: argparse.Namespace) -> int:
     for views in report.views:
         _print_views(views)
     tiling = report.tiling
+    if report.unreadable:
+        print(f"views and tiling: not checked, since {_count(len(report.unreadable), 'file')} did not decode")
+        return 1
     if tiling is None:
         print("tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)")
         return 1 if report.problems else 0
@@ -166,12 +170,14 @@ def _check_package(package: Path) -> int:
 def summary(args: argparse.Namespace) -> int:
     import datasets
 
+    from ..package.check import check_shards
     from ..package.files import package_configs
 
     configs = package_configs(args.package)
     name = args.config or next((name for name in CONFIGS if name in configs), configs[0])
     if name not in configs:
         raise InvalidArgumentError(f"{args.package}: has no config {name!r}; its configs are {', '.join(configs)}")
+    check_shards(args.package, name)
     loaded = datasets.load_dataset(str(args.package), name, cache_dir=args.cache_dir)
     for split, dataset in loaded.items():
         present = [c for c in ("image_id", "frame_id", "view", "intensity", "annotation") if c in dataset.features]
@@ -194,9 +200,10 @@ def summary(args: argparse.Namespace) -> int:
 
 
 def infos(args: argparse.Namespace) -> int:
-    from ..package.convert import write_infos
+    from ..package.files import check_infos_target, write_infos
     from ..package.published import published_infos
 
+    check_infos_target(args.out, args.overwrite)
     write_infos(args.out, published_infos())
     print(f"wrote the published infos to {args.out}")
     return 0

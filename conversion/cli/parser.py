@@ -1,12 +1,16 @@
 """The `lens2logit` command line: its commands, their arguments and help."""
 
 import argparse
+from importlib.metadata import version
 from pathlib import Path
 
 from ..errors import Lens2LogitError
 from ..facts import DATASET_FOLDERS, ZENODO_RECORD_ID
 from ..package.hub_id import DEFAULT_HUB_ID, check_hub_id
 from ..remote.zenodo import DEFAULT_ZENODO_URL, RETRIES, ZENODO_URL_ENV
+from ..sample.drone import MIN_FRAMES
+from ..sample.microscopy import MIN_MICROSCOPY_IMAGES
+from ..sample.writer import DEFAULT_FRAMES
 from . import commands
 
 DESCRIPTION = "The `lens2logit` command: make a sample archive, convert an archive, check it, summarise a package."
@@ -20,11 +24,20 @@ example:
 """
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+def _at_least(minimum: int):
+    """An argument type: an integer of at least `minimum` (a usage error, exit 2, otherwise)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its message for a non-number: "invalid integer value"
+    return parse
+
+
+_non_negative = _at_least(0)
 
 
 def _hub_id(text: str) -> str:
@@ -41,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"lens2logit {version('lens2logit')}")
     subcommands = parser.add_subparsers(dest="command", required=True)
     _add_sample(subcommands)
     _add_download(subcommands)
@@ -61,9 +75,10 @@ def _add_sample(subcommands) -> None:
     sample.add_argument("--zip", action="store_true", help="write one zip (members under lens2logit/) in OUT")
     sample.add_argument(
         "--images",
-        type=int,
-        default=45,
-        help="microscopy images of the 9 classes (default 45; 940 is the real count), plus 3 the authors drop",
+        type=_at_least(MIN_MICROSCOPY_IMAGES),
+        default=MIN_MICROSCOPY_IMAGES,
+        help=f"microscopy images of the 9 classes (default {MIN_MICROSCOPY_IMAGES}, the fewest a split takes; "
+        "940 is the real count), plus 3 the authors drop",
     )
     sample.add_argument("--seed", type=_non_negative, default=0, help="random seed, 0 or more (default 0)")
     sample.add_argument(
@@ -72,7 +87,12 @@ def _add_sample(subcommands) -> None:
         default="uint8",
         help="processed views as 8-bit PNG (default) or 16-bit TIFF",
     )
-    sample.add_argument("--frames", type=int, default=4, help="drone full frames (default 4; 12 is the real count)")
+    sample.add_argument(
+        "--frames",
+        type=_at_least(MIN_FRAMES),
+        default=DEFAULT_FRAMES,
+        help=f"drone full frames (default {DEFAULT_FRAMES}, at least {MIN_FRAMES}; 12 is the real count)",
+    )
     sample.add_argument(
         "--full-size", action="store_true", help="drone frames of the real 3648x5472 (default: 640x896)"
     )
@@ -139,7 +159,8 @@ def _add_convert(subcommands) -> None:
 def _add_check(subcommands) -> None:
     check = subcommands.add_parser(
         "check",
-        help="check a package as the Hub will see it, or that an archive's drone tiles are cut from their frames",
+        help="check a package as the Hub will see it, or an archive: its layout and labels, its drone tiles against "
+        "their frames, its stored views against the pipelines",
     )
     check.add_argument(
         "path", nargs="+", type=Path, help="a converted package, or an archive (folder, .zip file(s), folder of zips)"
@@ -167,5 +188,6 @@ def _add_summary(subcommands) -> None:
 
 def _add_infos(subcommands) -> None:
     infos = subcommands.add_parser("infos", help="write the published dataset_infos.json")
-    infos.add_argument("out", type=Path)
+    infos.add_argument("out", type=Path, help="file to write")
+    infos.add_argument("--overwrite", action="store_true", help="replace OUT if it is a dataset_infos.json")
     infos.set_defaults(run=commands.infos)

@@ -4,21 +4,26 @@ from their full frames, and how close the stored processed views are to the pipe
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
+from ..archive.conditions import Condition
 from ..archive.drone import DroneIndex
 from ..archive.drone_classification import AuthorsComparison, DroneClassificationIndex
 from ..archive.drone_full import DroneFullIndex
 from ..archive.reader import Archive
 from ..archive.tiling_check import TilingReport, check_tiling
 from ..archive.view_check import ViewComparison, compare_views
-from ..errors import ArchiveNotFoundError
+from ..errors import ArchiveNotFoundError, CorruptArchiveError, ImageFormatError
 from ..facts import SPLITS
-from .configs import CONFIGS, config, configs_in, index_config, unread
+from .configs import CONFIGS, ConfigIndex, config, configs_in, index_config, unread
 from .files import is_package
 
 
 @dataclass
 class ArchiveReport:
     rows: dict[str, int] = field(default_factory=dict)  # config -> rows its files make
+    decoded: int = 0  # image files decoded (each once, though configs share them)
+    unreadable: list[str] = field(default_factory=list)  # what went wrong with each file that did not decode
     tiling: TilingReport | None = None  # None when the archive lacks tiles or frames
     unread: list[str] = field(default_factory=list)  # folders and files of the archive no config reads
     numbering: str = ""  # how tile names number their frames (drone archives)
@@ -40,13 +45,19 @@ def require_configs(archive: Archive, sources: list[Path]) -> list[str]:
 
 
 def check_archive(archive: Archive, sources: list[Path], progress: bool = True) -> ArchiveReport:
-    """Index every config present, listing what is missing, compare its stored views (if any) with the pipelines,
-    then check the tiling if tiles and frames are both there."""
+    """Index every config present, listing what is missing, and decode every file its rows are made from; when all
+    decode, compare the stored views (if any) with the pipelines, then check the tiling if tiles and frames are both
+    there."""
     report = ArchiveReport(unread=unread(archive))
     indexes = {name: index_config(archive, name, allow_missing=True) for name in require_configs(archive, sources)}
+    report.unreadable = _unreadable(archive, indexes, report, progress)
+    report.problems += report.unreadable
     for name, index in indexes.items():
         report.rows[name] = sum(index.num_rows(split) for split in SPLITS)
         report.problems += [f"{name}: {problem}" for problem in index.skipped]
+    if report.unreadable:
+        return report  # the comparisons below read the files again: first make every file readable
+    for name, index in indexes.items():
         if config(name).has_views and (
             views := compare_views(archive, name, index.conditions, config(name).dataset, progress)
         ):
@@ -60,6 +71,32 @@ def check_archive(archive: Archive, sources: list[Path], progress: bool = True) 
         report.tiling = check_tiling(archive, tiles, frames, progress)
         report.problems += report.tiling.problems
     return report
+
+
+def _unreadable(archive: Archive, indexes: dict[str, ConfigIndex], report: ArchiveReport, progress: bool) -> list[str]:
+    """Decode every file the configs' rows are made from, at every intensity, as `convert` does (each once,
+    though configs share them): what went wrong with each file that failed, naming it."""
+    paths = {
+        condition.files[image_id]: (index, condition, image_id)
+        for index in indexes.values()
+        for condition in index.conditions
+        for image_id in condition.files
+    }
+    problems = []
+    for index, condition, image_id in tqdm(
+        paths.values(), desc="decode", unit=" files", disable=None if progress else True
+    ):
+        report.decoded += 1
+        problems += _decode_problem(archive, index, condition, image_id)
+    return problems
+
+
+def _decode_problem(archive: Archive, index: ConfigIndex, condition: Condition, image_id: str) -> list[str]:
+    try:
+        index.decode(archive, condition, image_id)
+    except (ImageFormatError, CorruptArchiveError) as error:
+        return [str(error)]
+    return []
 
 
 # The indexes with checks of their own: the authors' classification files, and tiles against their frames.

@@ -13,11 +13,13 @@ from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard
 from PIL import Image
 
+from ..errors import PackageError
 from ..facts import FULL_INTENSITY, MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES, RAW_VIEW, VIEW_NAMES
 from ..naming import condition_order, is_intensity_folder, parse_intensity_folder, shard_stem
 from .configs import CONFIGS
 from .files import CARD_FILE, INFOS_FILE
 
+_SHARD_NUMBER = re.compile(r"(.+)-(\d{5})-of-(\d{5})\.parquet")
 _SHARD_NAME = re.compile(r"(\d\d)-(.+)-\d{5}-of-\d{5}\.parquet")
 
 
@@ -169,6 +171,7 @@ def check_package(package: Path) -> PackageReport:
             if not shards:
                 report.problems.append(f"{name}/{split}: data_files pattern {pattern!r} matches no file")
             matched.update(shards)
+            report.problems += [f"{name}/{split}: shard {missing} is missing" for missing in missing_shards(shards)]
             _check_row_order(shards, report)
             rows = sum(_check_shard(shard, info and info.features, name, report) for shard in shards)
             report.rows[f"{name}/{split}"] = rows
@@ -180,3 +183,40 @@ def check_package(package: Path) -> PackageReport:
     for shard in sorted(set(package.rglob("*.parquet")) - matched):
         report.problems.append(f"{shard}: in no config's data_files, so no reader will see it")
     return report
+
+
+def check_shards(package: Path, name: str) -> None:
+    """Every shard of config `name` opens as Parquet, and each split's shards hold the rows its infos list;
+    an error naming the shard, or the split and the missing shard numbers, otherwise. Reads only metadata."""
+    package = Path(package)
+    infos = _json_infos(package, PackageReport())
+    if name not in infos or not infos[name].splits:
+        raise PackageError(f"{package / INFOS_FILE}: lists no splits of config {name}; convert the archive again")
+    for split, info in infos[name].splits.items():
+        shards = sorted((package / name / split).glob("*.parquet"))
+        rows = sum(_rows_of(shard) for shard in shards)
+        if rows != info.num_examples:
+            missing = ", ".join(missing_shards(shards)) or "none by name"
+            raise PackageError(
+                f"{package / name / split}: {rows:,} rows in {len(shards)} shard(s), {info.num_examples:,} in "
+                f"{INFOS_FILE} (shards missing: {missing}); convert the archive again, or run `lens2logit check`"
+            )
+
+
+def _rows_of(shard: Path) -> int:
+    try:
+        return pq.ParquetFile(shard).metadata.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        raise PackageError(f"{shard}: not a readable Parquet file ({exc}); convert the archive again") from None
+
+
+def missing_shards(shards: list[Path]) -> list[str]:
+    """The file names that shards numbered `-IIIII-of-NNNNN` in `shards` imply but that are not there."""
+    present = {shard.name for shard in shards}
+    found = set()
+    for shard in shards:
+        match = _SHARD_NUMBER.fullmatch(shard.name)
+        if match:
+            stem, total = match.group(1), int(match.group(3))
+            found |= {f"{stem}-{i:05d}-of-{total:05d}.parquet" for i in range(total)}
+    return sorted(found - present)

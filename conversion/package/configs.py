@@ -13,6 +13,7 @@ import datasets
 import pyarrow as pa
 
 from ..archive import conditions, drone, drone_classification, drone_full, microscopy
+from ..archive.conditions import Condition
 from ..archive.frame_links import FRAME_MASKS, FRAMES, TILE_MASKS, TILES
 from ..archive.reader import Archive
 from ..errors import ArchiveNotFoundError, InvalidArgumentError
@@ -41,6 +42,9 @@ class ConfigIndex(Protocol):
     def num_rows(self, split: str) -> int: ...
 
     def tables(self, archive: Archive, split: str) -> Iterator[tuple[str, str, pa.Table]]: ...
+
+    def decode(self, archive: Archive, condition: Condition, image_id: str) -> None:
+        """Decode the file of `image_id` under `condition` as `tables` does, raising what it would."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """Convert the archive into the Hub package: Parquet shards, dataset card and dataset_infos.json."""
 
 import itertools
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -13,18 +12,17 @@ from typing import TypeVar
 import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets.utils.py_utils import asdict
 from tqdm.auto import tqdm
 
 from ..archive.drone_classification import AuthorsComparison, DroneClassificationIndex
 from ..archive.reader import Archive, as_sources
 from ..errors import Lens2LogitError
 from ..facts import CITATION, HOMEPAGE, LICENSE, SPLITS
-from ..output import staged_output, write_text_atomically
+from ..output import staged_output
 from .archive_check import require_configs
 from .card import write_card
 from .configs import CONFIGS, ConfigIndex, index_config, unread
-from .files import ASSETS, INFOS_FILE, foreign_files
+from .files import ASSETS, INFOS_FILE, foreign_files, write_infos
 from .hub_id import DEFAULT_HUB_ID, check_hub_id
 from .parquet import write_shards
 
@@ -51,12 +49,6 @@ def _timed(seconds: dict[str, float], name: str, work: Callable[[], T]) -> T:
         return work()
     finally:
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
-
-
-def write_infos(path: Path, infos: dict[str, datasets.DatasetInfo]) -> None:
-    """dataset_infos.json: the configs' infos, in config and feature order."""
-    text = json.dumps({name: asdict(info) for name, info in sorted(infos.items())}, indent=2)
-    write_text_atomically(path, text + "\n")
 
 
 def _counted(tables: Iterator[pa.Table], totals: dict[str, int], bar: tqdm) -> Iterator[pa.Table]:

@@ -3,9 +3,12 @@
 import json
 from pathlib import Path, PurePosixPath
 
-from ..errors import ArchiveNotFoundError, InvalidArgumentError, Lens2LogitError
+import datasets
+from datasets.utils.py_utils import asdict
+
+from ..errors import ArchiveNotFoundError, InvalidArgumentError, Lens2LogitError, OutputError, PackageExistsError
 from ..facts import SPLITS
-from ..output import files_under
+from ..output import files_under, write_text_atomically
 from .configs import CONFIGS
 
 INFOS_FILE = "dataset_infos.json"
@@ -50,3 +53,34 @@ def foreign_files(folder: Path) -> list[str]:
     if not is_package(folder):
         return files
     return [path for path in files if not _is_package_file(PurePosixPath(path))]
+
+
+def write_infos(path: Path, infos: dict[str, datasets.DatasetInfo]) -> None:
+    """dataset_infos.json: the configs' infos, in config and feature order."""
+    text = json.dumps({name: asdict(info) for name, info in sorted(infos.items())}, indent=2)
+    write_text_atomically(path, text + "\n")
+
+
+def is_infos_file(path: Path) -> bool:
+    """Whether `path` is a dataset_infos.json: an object of configs, each with its features."""
+    try:
+        infos = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(infos, dict) and all(isinstance(info, dict) and "features" in info for info in infos.values())
+
+
+def check_infos_target(path: Path, overwrite: bool) -> None:
+    """Refuse to write infos over a folder, over a file without `overwrite`, or over a file that is not infos."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give the file to write, e.g. {path / INFOS_FILE}")
+    if not path.exists():
+        return
+    if not overwrite:
+        raise PackageExistsError(f"{path}: already exists; pass --overwrite to replace it")
+    if not is_infos_file(path):
+        raise OutputError(
+            f"{path}: is not a dataset_infos.json, so --overwrite would lose what it holds. "
+            "Choose another file, or move it away first"
+        )

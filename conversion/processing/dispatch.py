@@ -16,7 +16,8 @@ def process(raw, pipeline: str, camera: "str | Camera" = "microscopy", unsharp: 
     given as a tensor.
 
     Args:
-        raw: raw mosaics at any intensity: integers (divided by 65535) or floats taken as normalised.
+        raw: raw mosaics at any intensity: integers from 0 to 65535 (divided by 65535), or floats already
+            normalised to [0, 1]. An empty torch batch gives an empty one.
         pipeline: one of `PIPELINES`, `<demosaicing>-<sharpening>-<denoising>`.
         camera: a config name (`microscopy`, or `drone...` for the drone parameters) or a `Camera`.
         unsharp: `"columns"` (what the authors' scikit-image 0.18.1 computed: each column of Y blurred
@@ -27,7 +28,9 @@ def process(raw, pipeline: str, camera: "str | Camera" = "microscopy", unsharp: 
 
     Raises:
         InvalidArgumentError: an unknown pipeline, camera or unsharp variant, or a mosaic that is not 2-D
-            with even sides (whole RGGB quads) (a ValueError).
+            with even, non-zero sides (whole RGGB quads), or values that are not raw values: integers
+            outside 0 to 65535, floats outside [0, 1], NaN or infinity (a ValueError).
+        ArgumentTypeError: a mosaic that is neither integers nor floats, e.g. bool (a TypeError).
 
     Shape:
         - numpy: (H, W) -> (H, W, 3).

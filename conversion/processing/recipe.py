@@ -17,12 +17,13 @@ zeros for its direction classifier; the 3x3 sharpening filter pads with zeros (`
 `fill`); the Gaussians and the median use `reflect`.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from ..errors import ArgumentTypeError, InvalidArgumentError
 from ..facts import CAMERA, PROCESSED_VIEWS
 
 PIPELINES = PROCESSED_VIEWS  # `<demosaicing>-<sharpening>-<denoising>`, the names of the archive's views
@@ -91,6 +92,27 @@ def camera_of(camera: "str | Camera") -> Camera:
     if dataset not in CAMERAS:
         raise InvalidArgumentError(f"unknown camera {camera!r}; give a config name ({', '.join(CAMERAS)}) or a Camera")
     return CAMERAS[dataset]
+
+
+def check_raw_values(dtype: str, kind: str, low: float, high: float) -> None:
+    """Refuse a mosaic the pipelines would compute wrong. Raw values are integers in uint16's range, divided by
+    RAW_FULL_SCALE, or floats already normalised to [0, 1]; `kind` is numpy's dtype kind (`u`, `i`, `f`, ...),
+    `low` and `high` are the mosaic's extremes."""
+    if kind not in "uif":
+        raise ArgumentTypeError(
+            f"raw mosaics are integers (0 to {RAW_FULL_SCALE}) or floats normalised to [0, 1], got dtype {dtype}"
+        )
+    if kind == "f" and not (math.isfinite(low) and math.isfinite(high)):
+        raise InvalidArgumentError(f"the {dtype} mosaic holds NaN or infinity; raw values are finite")
+    if kind == "f" and (low < 0 or high > 1):
+        raise InvalidArgumentError(
+            f"the {dtype} mosaic holds values from {low:g} to {high:g}, but float mosaics are taken as normalised "
+            f"to [0, 1]: divide uint16 values by {RAW_FULL_SCALE}, or pass them as integers"
+        )
+    if kind != "f" and (low < 0 or high > RAW_FULL_SCALE):
+        raise InvalidArgumentError(
+            f"the {dtype} mosaic holds values from {low:g} to {high:g}, outside uint16's 0 to {RAW_FULL_SCALE}"
+        )
 
 
 def check_unsharp(unsharp: str) -> None:

@@ -31,14 +31,21 @@ from .recipe import (
     Camera,
     Pipeline,
     camera_of,
+    check_raw_values,
     check_unsharp,
 )
 
 
 def normalised(raw: np.ndarray) -> np.ndarray:
-    if raw.ndim != 2 or raw.shape[0] % 2 or raw.shape[1] % 2:
-        raise InvalidArgumentError(f"a raw mosaic is 2-D with even sides (whole RGGB quads), got shape {raw.shape}")
-    if np.issubdtype(raw.dtype, np.integer):
+    """The mosaic as float64 in [0, 1], after checking its shape and values (`check_raw_values`)."""
+    if raw.ndim != 2 or raw.shape[0] % 2 or raw.shape[1] % 2 or not raw.size:
+        raise InvalidArgumentError(
+            f"a raw mosaic is 2-D with even, non-zero sides (whole RGGB quads), got shape {raw.shape}"
+        )
+    kind = raw.dtype.kind
+    extremes = (float(raw.min()), float(raw.max())) if kind in "uif" else (0.0, 0.0)
+    check_raw_values(raw.dtype.name, kind, *extremes)
+    if kind in "ui":
         return raw / RAW_FULL_SCALE
     return raw.astype(np.float64)
 

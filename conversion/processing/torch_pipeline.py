@@ -18,6 +18,7 @@ from .recipe import (
     UNSHARP_VARIANTS,
     Camera,
     Pipeline,
+    check_raw_values,
 )
 from .torch_demosaicing import DEMOSAIC
 from .torch_ops import as_tensor, clip_and_gamma, convolve, gaussian_blur, median_filter, on_luma
@@ -29,8 +30,10 @@ CPU_CHUNK_PIXELS = 4 * 256 * 256
 
 
 def process_batch(raw: torch.Tensor, steps: Pipeline, camera: Camera, unsharp: str) -> torch.Tensor:
-    """(B, H, W) mosaics -> (B, 3, H, W) RGB in [0, 1]."""
+    """(B, H, W) mosaics -> (B, 3, H, W) RGB in [0, 1]; an empty batch gives an empty one."""
     mosaics = normalised(raw)
+    if not len(mosaics):
+        return mosaics.new_empty((0, 3, *mosaics.shape[-2:]))
     per_chunk = max(1, CPU_CHUNK_PIXELS // (mosaics.shape[-2] * mosaics.shape[-1]))
     if mosaics.device.type != "cpu" or len(mosaics) <= per_chunk:
         return process_chunk(mosaics, steps, camera, unsharp)
@@ -48,11 +51,34 @@ def process_chunk(mosaics: torch.Tensor, steps: Pipeline, camera: Camera, unshar
     return clip_and_gamma(rgb)
 
 
+def _kind(dtype: torch.dtype) -> str:
+    """numpy's kind of a torch dtype: `c` complex, `f` float, `b` bool, `i` integer."""
+    if dtype.is_complex:
+        return "c"
+    if dtype.is_floating_point:
+        return "f"
+    return "b" if dtype == torch.bool else "i"
+
+
+def _kind(dtype: torch.dtype) -> str:
+    """numpy's kind of a torch dtype: `c` complex, `f` float, `b` bool, `i` integer."""
+    if dtype.is_complex:
+        return "c"
+    if dtype.is_floating_point:
+        return "f"
+    return "b" if dtype == torch.bool else "i"
+
+
 def normalised(raw: torch.Tensor) -> torch.Tensor:
-    if raw.ndim != 3 or raw.shape[-2] % 2 or raw.shape[-1] % 2:
+    """The mosaics as floats in [0, 1] (float32 for integers), after checking their shape and values."""
+    if raw.ndim != 3 or raw.shape[-2] % 2 or raw.shape[-1] % 2 or not raw.shape[-1] or not raw.shape[-2]:
         raise InvalidArgumentError(
-            f"raw mosaics are (B, H, W) with even H and W (whole RGGB quads), got {tuple(raw.shape)}"
+            f"raw mosaics are (B, H, W) with even, non-zero H and W (whole RGGB quads), got {tuple(raw.shape)}"
         )
+    kind = _kind(raw.dtype)
+    values = raw if kind == "f" else raw.to(torch.int64)  # torch has no min or max of its unsigned types
+    extremes = (values.min().item(), values.max().item()) if raw.numel() and kind in "if" else (0, 0)
+    check_raw_values(str(raw.dtype).removeprefix("torch."), kind, *extremes)
     if raw.dtype.is_floating_point:
         return raw
     return raw.to(torch.float32) / RAW_FULL_SCALE

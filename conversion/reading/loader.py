@@ -1,5 +1,6 @@
 """A torch DataLoader over map-style pixel rows that reads whole batches."""
 
+from ..errors import ArgumentTypeError
 from .rows import PixelRows
 
 
@@ -16,6 +17,9 @@ def loader(rows: PixelRows, batch_size: int, shuffle: bool = False, drop_last: b
 
     Returns:
         A `torch.utils.data.DataLoader` whose batches are dicts of stacked tensors (strings as lists).
+
+    Raises:
+        ArgumentTypeError: `rows` are not map-style `pixels` rows, e.g. those of a streamed dataset (a TypeError).
 
     Shape:
         As `pixels`, batched: raw mosaics (batch_size, H, W) int32.
@@ -35,6 +39,12 @@ def loader(rows: PixelRows, batch_size: int, shuffle: bool = False, drop_last: b
         (2, 4, 4) torch.int32 ['c', 'd']
         (1, 4, 4) torch.int32 ['e']
     """
+    if not isinstance(rows, PixelRows):
+        raise ArgumentTypeError(
+            f"loader takes the map-style rows of pixels(dataset) of a loaded dataset, got {type(rows).__name__}; "
+            "a streamed dataset's pixels(stream, 'torch') is a torch IterableDataset already: iterate "
+            "pixels(stream, 'torch').iter(batch_size), or give it to torch.utils.data.DataLoader(..., batch_size=None)"
+        )
     import torch.utils.data
 
     order = torch.utils.data.RandomSampler(rows) if shuffle else torch.utils.data.SequentialSampler(rows)

@@ -100,6 +100,12 @@ def pixels(
         raise InvalidArgumentError(f"pipeline={pipeline!r} processes raw rows; it cannot be given with rows={rows!r}")
     column = PIXEL_COLUMNS[ROW_KINDS.index(rows)]
     wanted = list(dataset.features) if columns is None else list(columns)
+    for name in (column, *wanted):
+        if name not in dataset.features:
+            raise InvalidArgumentError(
+                f"this dataset has no column {name!r} (its columns: {', '.join(dataset.features)}); pixels reads "
+                f"`raw` (`rgb` for views) and the `columns` asked for of a split of a Lens2Logit config"
+            )
     kept = [column, *(name for name in wanted if name not in PIXEL_COLUMNS)]
     processing = None
     if pipeline is not None:

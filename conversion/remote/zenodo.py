@@ -175,9 +175,9 @@ def download(
 ) -> list[Path]:
     """Download the record's files (or those of dataset `only`) into `dest`; verified files are kept."""
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
     with _session(retries, backoff) as session:
         files = select_files(list_files(session, zenodo_url(base_url), record_id), only)
+        dest.mkdir(parents=True, exist_ok=True)  # once the record is listed: an unreachable server leaves nothing
         for file in files:
             path = dest / file.key
             if is_verified(path, file):
