@@ -13,6 +13,8 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 HF_HOME = tempfile.mkdtemp(prefix="lens2logit-tests-hf-home-")
 atexit.register(shutil.rmtree, HF_HOME, ignore_errors=True)
 os.environ["HF_HOME"] = HF_HOME
+# hypothesis keeps its files (a cache of constants) under the same temporary folder, not in the project.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(HF_HOME) / "hypothesis")
 os.environ.pop("HF_DATASETS_CACHE", None)
 os.environ.pop("HF_HUB_CACHE", None)
 _connect = socket.socket.connect

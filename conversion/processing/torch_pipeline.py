@@ -60,15 +60,6 @@ def _kind(dtype: torch.dtype) -> str:
     return "b" if dtype == torch.bool else "i"
 
 
-def _kind(dtype: torch.dtype) -> str:
-    """numpy's kind of a torch dtype: `c` complex, `f` float, `b` bool, `i` integer."""
-    if dtype.is_complex:
-        return "c"
-    if dtype.is_floating_point:
-        return "f"
-    return "b" if dtype == torch.bool else "i"
-
-
 def normalised(raw: torch.Tensor) -> torch.Tensor:
     """The mosaics as floats in [0, 1] (float32 for integers), after checking their shape and values."""
     if raw.ndim != 3 or raw.shape[-2] % 2 or raw.shape[-1] % 2 or not raw.shape[-1] or not raw.shape[-2]:
@@ -76,8 +67,10 @@ def normalised(raw: torch.Tensor) -> torch.Tensor:
             f"raw mosaics are (B, H, W) with even, non-zero H and W (whole RGGB quads), got {tuple(raw.shape)}"
         )
     kind = _kind(raw.dtype)
-    values = raw if kind == "f" else raw.to(torch.int64)  # torch has no min or max of its unsigned types
-    extremes = (values.min().item(), values.max().item()) if raw.numel() and kind in "if" else (0, 0)
+    extremes = (0, 0)
+    if raw.numel() and kind in "if":
+        values = raw if kind == "f" else raw.to(torch.int64)  # torch has no min or max of its unsigned types
+        extremes = (values.min().item(), values.max().item())
     check_raw_values(str(raw.dtype).removeprefix("torch."), kind, *extremes)
     if raw.dtype.is_floating_point:
         return raw
