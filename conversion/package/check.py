@@ -19,8 +19,7 @@ from ..naming import condition_order, is_intensity_folder, parse_intensity_folde
 from .configs import CONFIGS
 from .files import CARD_FILE, INFOS_FILE
 
-_SHARD_NUMBER = re.compile(r"(.+)-(\d{5})-of-(\d{5})\.parquet")
-_SHARD_NAME = re.compile(r"(\d\d)-(.+)-\d{5}-of-\d{5}\.parquet")
+_SHARD_NAME = re.compile(r"(\d\d)-(.+)-(\d{5})-of-(\d{5})\.parquet")  # rank, condition, number, total
 
 
 @dataclass
@@ -96,7 +95,7 @@ def _condition_of(shard: Path) -> str | None:
     """The condition a shard's file name says it holds, None for a name that is not a shard name."""
     match = _SHARD_NAME.fullmatch(shard.name)
     name = match.group(2) if match else None
-    return name if name in condition_order() and shard_stem(name) == "-".join(match.groups()) else None
+    return name if name in condition_order() and shard_stem(name) == "-".join(match.group(1, 2)) else None
 
 
 def _condition_values(condition: str) -> dict[str, object]:
@@ -215,8 +214,8 @@ def missing_shards(shards: list[Path]) -> list[str]:
     present = {shard.name for shard in shards}
     found = set()
     for shard in shards:
-        match = _SHARD_NUMBER.fullmatch(shard.name)
+        match = _SHARD_NAME.fullmatch(shard.name)
         if match:
-            stem, total = match.group(1), int(match.group(3))
+            stem, total = "-".join(match.group(1, 2)), int(match.group(4))
             found |= {f"{stem}-{i:05d}-of-{total:05d}.parquet" for i in range(total)}
     return sorted(found - present)
