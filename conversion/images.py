@@ -5,7 +5,7 @@ import io
 import numpy as np
 import rawpy
 import tifffile
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageFormatError
 from .facts import BAYER_PATTERN, PREVIEW_SIZE
@@ -23,6 +23,16 @@ def _check(array: np.ndarray, shape: tuple[int, ...], dtypes: tuple[str, ...], w
     return array
 
 
+def _unreadable(where: str, kind: str, reason: object) -> ImageFormatError:
+    """The error for a file that does not decode: which, as what, why, and what to do."""
+    if isinstance(reason, UnidentifiedImageError):  # its text names an in-memory object, not the file
+        reason = "not an image format Pillow knows"
+    return ImageFormatError(
+        f"{where}: cannot read as {kind}: {reason}; the file is damaged: download the archive again "
+        "(`lens2logit download` checks every file's md5)"
+    )
+
+
 def _png_header(data: bytes) -> tuple[int, int] | None:
     """(bit depth, colour type) of PNG bytes, None for anything else."""
     return (data[24], data[25]) if data.startswith(_PNG_SIGNATURE) else None
@@ -32,7 +42,7 @@ def decode_tiff(data: bytes, where: str) -> np.ndarray:
     try:
         return tifffile.imread(io.BytesIO(data))
     except Exception as exc:
-        raise ImageFormatError(f"{where}: cannot read as TIFF: {exc}") from exc
+        raise _unreadable(where, "TIFF", exc) from exc
 
 
 def _integral_uint16(array: np.ndarray, where: str) -> np.ndarray:
@@ -65,7 +75,7 @@ def decode_dng(data: bytes, where: str) -> np.ndarray:
             pattern = "".join(colours[index] for index in raw.raw_pattern.flatten())
             mosaic = raw.raw_image_visible.copy()
     except Exception as exc:
-        raise ImageFormatError(f"{where}: cannot read as DNG: {exc}") from exc
+        raise _unreadable(where, "DNG", exc.args[0].decode() if isinstance(exc.args[0], bytes) else exc) from exc
     if pattern != BAYER_PATTERN:
         raise ImageFormatError(f"{where}: colour filter pattern is {pattern}, expected {BAYER_PATTERN}")
     return mosaic
@@ -82,13 +92,15 @@ def decode_frame(data: bytes, suffix: str, where: str) -> np.ndarray:
 
 
 def decode_mask(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
-    """A binary mask as bool (source non-zero -> True); the non-zero pixels must share one value."""
+    """A binary PNG mask as bool (source non-zero -> True); the non-zero pixels must share one value."""
+    if _png_header(data) is None:
+        raise _unreadable(where, "PNG", "it does not start with the PNG signature")
     try:
         with Image.open(io.BytesIO(data)) as image:
             # Palette masks by colour; 1-bit masks as 0/255 (numpy bools from Pillow hold 255, not 1)
             array = np.asarray(image.convert({"P": "RGB", "1": "L"}.get(image.mode, image.mode)))
     except Exception as exc:
-        raise ImageFormatError(f"{where}: cannot read as an image: {exc}") from exc
+        raise _unreadable(where, "PNG", exc) from exc
     if array.shape[:2] != shape:
         raise ImageFormatError(f"{where}: expected a mask of shape {shape}, found {array.shape[:2]}")
     pixels = array.reshape(*shape, -1)
@@ -110,7 +122,7 @@ def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
     header = _png_header(data)
     if header is not None or where.lower().endswith(".png"):
         if header is None:
-            raise ImageFormatError(f"{where}: cannot read as PNG: it does not start with the PNG signature")
+            raise _unreadable(where, "PNG", "it does not start with the PNG signature")
         if header[0] == 16 and header[1] in (2, 6):  # 16-bit RGB / RGBA
             raise ImageFormatError(
                 f"{where}: 16-bit colour PNG cannot be decoded losslessly with Pillow; store 16-bit views as TIFF"
@@ -119,7 +131,7 @@ def decode_view(data: bytes, shape: tuple[int, int], where: str) -> np.ndarray:
             with Image.open(io.BytesIO(data)) as image:
                 array = np.asarray(image)
         except Exception as exc:
-            raise ImageFormatError(f"{where}: cannot read as PNG: {exc}") from exc
+            raise _unreadable(where, "PNG", exc) from exc
     else:
         array = decode_tiff(data, where)
     return _check(array, (*shape, 3), ("uint8", "uint16"), where)

@@ -59,19 +59,20 @@ def check_apart(out: Path, inputs: Iterable[Path]) -> None:
 
 
 def _check_replaceable(out: Path, overwrite: bool, foreign: Callable[[Path], list[str]], what: str) -> None:
+    """Refuse an existing `out` unless it is `what` and `overwrite` is given; --overwrite is offered only where
+    it would work."""
     if not out.exists():
         return
-    if not overwrite:
-        raise PackageExistsError(f"{out}: already exists; pass --overwrite to replace it")
     if not out.is_dir():
         raise OutputError(f"{out}: is a file, not {what}; --overwrite replaces only {what}. Choose another folder")
-    lost = foreign(out)
-    if lost:
+    if lost := foreign(out):
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         raise OutputError(
             f"{out}: is not {what}, so --overwrite would lose what it holds ({shown}). "
             "Choose another folder, or move its contents away first"
         )
+    if not overwrite:
+        raise PackageExistsError(f"{out}: already exists; pass --overwrite to replace it")
 
 
 def _lock(out: Path) -> filelock.BaseFileLock:
@@ -142,7 +143,7 @@ def write_text_atomically(path: Path, text: str) -> None:
     """Write `path` whole or not at all: a temporary file next to it, then renamed over it."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise FileNotFoundError(errno.ENOENT, "no such folder", str(path.parent))
+        raise FileNotFoundError(errno.ENOENT, "no such folder; create it first, or write elsewhere", str(path.parent))
     partial = _sibling(path, "partial")
     try:
         partial.write_text(text, encoding="utf-8")

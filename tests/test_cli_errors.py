@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_drone_archive
+from helpers import tree
 
 from _lens2logit.cli.main import main
 from _lens2logit.errors import Lens2LogitError
@@ -336,3 +337,41 @@ def test_push_without_network(package, tmp_path):
     env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_HUB_OFFLINE": "0", "HF_TOKEN": "hf_test"}
     result = run_cli("push", str(package), "--repo", "org/name", env=env)
     assert_one_line_error(result, f"not pushed to org/name at http://127.0.0.1:{port}", "Check the network")
+
+
+# Every path argument of every command, given what a user may mistype: one line naming the path and what to do,
+# exit 1, and the user's files as they were. `archive` stands for the small drone archive.
+_BAD_PATHS = [
+    (["convert", "missing", "out"], "missing: no such file or folder; pass the archive's folder"),
+    (["convert", "empty", "out"], "empty: holds no microscopy/ or drone/ folder and no .zip files"),
+    (["convert", "notes.txt", "out"], "notes.txt: not a zip file; pass a folder, a .zip or a folder of zips"),
+    (["convert", "archive", "mine"], "mine: is not a lens2logit package, so --overwrite would lose what it holds"),
+    (["convert", "archive", "notes.txt"], "notes.txt: is a file, not a lens2logit package"),
+    (["convert", "archive", "archive/drone/out"], "archive/drone/out: overlaps the input archive"),
+    (["check", "missing"], "missing: no such file or folder"),
+    (["check", "empty"], "empty: holds no microscopy/ or drone/ folder"),
+    (["check", "notes.txt"], "notes.txt: not a zip file"),
+    (["summary", "missing"], "missing: no such folder; give a package written by `lens2logit convert`"),
+    (["summary", "archive"], "archive: not a lens2logit package (no README.md and dataset_infos.json)"),
+    (["push", "notes.txt", "--repo", "org/name"], "notes.txt: not a lens2logit package"),
+    (["infos", "mine"], "mine: is a folder; give the file to write, e.g. mine/dataset_infos.json"),
+    (["infos", "notes.txt"], "notes.txt: is not a dataset_infos.json, so --overwrite would lose what it holds"),
+    (["infos", "missing/infos.json"], "missing: no such folder; create it first"),
+    (["sample", "mine"], "mine: is not a sample archive written by `lens2logit sample`"),
+    (["sample", "notes.txt"], "notes.txt: is a file, not a sample archive"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), _BAD_PATHS, ids=[" ".join(args) for args, _ in _BAD_PATHS])
+def test_every_command_names_a_bad_path(drone_archive_dir, tmp_path, monkeypatch, capsys, args, message):
+    shutil.copytree(drone_archive_dir, tmp_path / "archive", copy_function=os.link)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "keep.txt").write_text("keep\n")
+    (tmp_path / "notes.txt").write_text("keep\n")
+    before = tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(
+        run_main(capsys, *args, *(["--no-progress"] if args[0] in ("convert", "check") else [])), message
+    )
+    assert tree(tmp_path) == before

@@ -179,9 +179,9 @@ def detect_view_dtype(archive: Archive, root: str) -> str:
 
 
 def view_dtype(archive: Archive, conditions: list[Condition]) -> str:
-    """The dtype of the processed views (read from the first view file); uint8 when there are none."""
+    """The dtype of the processed views (read from the first view file that decodes); uint8 when there are none."""
     for condition in conditions:
-        if condition.view != RAW_VIEW and condition.files:
-            path = next(iter(condition.files.values()))
-            return images.decode_view(archive.read_bytes(path), TILE_SHAPE, archive.where(path)).dtype.name
+        for path in condition.files.values() if condition.view != RAW_VIEW else ():
+            if (view := archive.decode(path, images.decode_view, TILE_SHAPE)) is not None:
+                return view.dtype.name
     return "uint8"

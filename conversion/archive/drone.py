@@ -89,7 +89,9 @@ def index_drone(archive: Archive, allow_missing: bool = False) -> DroneIndex:
     tiles = {}
     for image_id in image_ids:
         frame_id = tile_frame(image_id, archive.where(reference[image_id]))
-        mask = images.decode_mask(archive.read_bytes(masks[image_id]), TILE_SHAPE, archive.where(masks[image_id]))
+        mask = archive.decode(masks[image_id], images.decode_mask, TILE_SHAPE)
+        if mask is None:
+            continue  # unreadable, reported by the archive
         link = links.cells.get(image_id)
         tiles[image_id] = DroneTile(
             image_id,

@@ -172,7 +172,9 @@ def index_drone_classification(archive: Archive, allow_missing: bool = False) ->
     picked = []  # (image_id, label, frame, position, mask of the cell)
     for stem in sorted(frames.frames, key=links.positions.__getitem__):
         number, path = links.positions[stem], frames.frames[stem].mask
-        mask = images.decode_mask(archive.read_bytes(path), links.shapes[stem], archive.where(path))
+        mask = archive.decode(path, images.decode_mask, links.shapes[stem])
+        if mask is None:
+            continue  # unreadable, reported by the archive
         counts = cell_counts(mask)
         for i, (cell_number, label) in enumerate(choose_cells((counts.ravel() / CELL_PIXELS).tolist())):
             position = divmod(cell_number, counts.shape[1])

@@ -80,10 +80,9 @@ class DroneFullIndex:
     def decode(self, archive: Archive, condition: Condition, image_id: str) -> None:
         """Decode one frame (and, at full intensity, its mask) as `tables` does, raising what it would."""
         path = condition.files[image_id]
-        mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, archive.where(path))
-        if condition.name == REFERENCE:
-            mask = self.frames[image_id].mask
-            images.decode_mask(archive.read_bytes(mask), mosaic.shape, archive.where(mask))
+        mosaic = archive.decode(path, images.decode_frame, PurePosixPath(path).suffix)
+        if mosaic is not None and condition.name == REFERENCE:
+            archive.decode(self.frames[image_id].mask, images.decode_mask, mosaic.shape)
 
     def _row(self, archive: Archive, condition: Condition, masks: dict, frame: Frame) -> pa.Table:
         """The row of one frame under one condition; the frame's mask is decoded once, for all conditions."""
@@ -120,12 +119,15 @@ def index_drone_full(archive: Archive, allow_missing: bool = False) -> DroneFull
     if tiles is None:
         raise ArchiveNotFoundError(f"no {TILES}/{REFERENCE}/ folder in the archive, which gives the frame split")
     splits = tile_split(archive, tiles.files)
+    links = frame_links(archive)
     numbers = {}  # frame stem -> the NN of its tiles
-    for tile_id, link in frame_links(archive).cells.items():
+    for tile_id, link in links.cells.items():
         if link is not None:
             numbers.setdefault(link.frame, tile_frame(tile_id, archive.where(tiles.files[tile_id])))
     frames: dict[str, Frame] = {}
     for image_id in paired(archive, reference, masks, problems):
+        if image_id not in numbers and not links.complete:
+            continue  # a file it is linked by did not decode, reported by the archive
         if image_id not in numbers:
             problems.report(
                 ArchiveLayoutError(f"{archive.where(reference[image_id])}: no tile in {TILES}/ is a cell of this frame")
@@ -133,6 +135,6 @@ def index_drone_full(archive: Archive, allow_missing: bool = False) -> DroneFull
             continue
         frame_id = numbers[image_id]
         frames[image_id] = Frame(image_id, frame_id, splits[frame_id], masks[image_id])
-    for frame_id in sorted(set(splits) - {frame.frame_id for frame in frames.values()}):
+    for frame_id in sorted(set(splits) - {frame.frame_id for frame in frames.values()} if links.complete else ()):
         problems.report(ArchiveLayoutError(f"{FRAMES}/{REFERENCE}/: no full frame for the tiles of frame {frame_id}"))
     return DroneFullIndex(frames, keep_images(conditions, set(frames)), problems.found)

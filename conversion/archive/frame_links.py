@@ -42,6 +42,7 @@ class FrameLinks:
     cells: dict[str, Cell | None]  # tile id -> the cell of a full frame it equals, at full intensity
     positions: dict[str, int]  # frame stem -> its position in the sorted listing, the authors' number
     shapes: dict[str, tuple[int, int]]  # frame stem -> (height, width)
+    complete: bool = True  # False when a frame or tile did not decode: links that are not there prove nothing
 
 
 def frame_links(archive: Archive) -> FrameLinks:
@@ -56,7 +57,8 @@ def _link(archive: Archive) -> FrameLinks:
     if tiles is None or frames is None:
         return FrameLinks({}, {}, {})
     cells, shapes = link_tiles(archive, tiles.files, frames.files)
-    return FrameLinks(cells, listing_positions(frames.files), shapes)
+    complete = len(shapes) == len(frames.files) and len(cells) == len(tiles.files)
+    return FrameLinks(cells, listing_positions(frames.files), shapes, complete)
 
 
 def check_links(archive: Archive, tiles: dict[str, str], links: FrameLinks, problems: Problems) -> None:
@@ -64,6 +66,8 @@ def check_links(archive: Archive, tiles: dict[str, str], links: FrameLinks, prob
     frame_of: dict[int, tuple[str, str]] = {}  # NN -> (frame, first tile)
     for tile_id, path in sorted(tiles.items()):
         link = links.cells.get(tile_id)
+        if link is None and not links.complete:
+            continue
         if link is None:
             problems.report(
                 ArchiveLayoutError(
@@ -97,18 +101,21 @@ def link_tiles(
     archive: Archive, tiles: dict[str, str], frames: dict[str, str]
 ) -> tuple[dict[str, Cell | None], dict[str, tuple[int, int]]]:
     """For each tile (id -> archive path), the cell of the frames (stem -> archive path) it equals, or
-    None; and each frame's shape. One frame is held in memory at a time, and only digests are kept."""
+    None; and each frame's shape. One frame is held in memory at a time, and only digests are kept. A frame
+    or tile that does not decode (see `Archive.collect_unreadable`) is left out."""
     cells: dict[bytes, Cell] = {}
     shapes = {}
     for stem, path in tqdm(sorted(frames.items()), desc="link tiles to frames", unit=" frames", disable=None):
-        mosaic = images.decode_frame(archive.read_bytes(path), PurePosixPath(path).suffix, archive.where(path))
+        mosaic = archive.decode(path, images.decode_frame, PurePosixPath(path).suffix)
+        if mosaic is None:
+            continue
         shapes[stem] = mosaic.shape
         for key, position in grid(mosaic).items():
             cells.setdefault(key, Cell(stem, position))
     links = {}
     for tile_id, path in sorted(tiles.items()):
-        pixels = images.decode_raw(archive.read_bytes(path), TILE_SHAPE, archive.where(path))
-        links[tile_id] = cells.get(digest(pixels))
+        if (pixels := archive.decode(path, images.decode_raw, TILE_SHAPE)) is not None:
+            links[tile_id] = cells.get(digest(pixels))
     return links, shapes
 
 

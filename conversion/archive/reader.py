@@ -14,7 +14,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
-from ..errors import ArchiveLayoutError, ArchiveNotFoundError, CorruptArchiveError, UnsafeArchiveError
+from ..errors import (
+    ArchiveLayoutError,
+    ArchiveNotFoundError,
+    CorruptArchiveError,
+    ImageFormatError,
+    UnsafeArchiveError,
+)
 from ..facts import DATASET_FOLDERS
 
 T = TypeVar("T")
@@ -51,6 +57,7 @@ class Archive:
         self._files: dict[str, tuple[zipfile.ZipFile | None, str]] = {}
         self._zips: list[zipfile.ZipFile] = []
         self._derived: dict[str, object] = {}
+        self._unreadable: dict[str, str] | None = None  # see collect_unreadable
         sources = as_sources(source)
         if not sources:
             raise ArchiveNotFoundError("no archive given: pass a folder, a .zip or a folder of zips")
@@ -101,6 +108,26 @@ class Archive:
                 "(`lens2logit download` checks every file's md5)"
             ) from None
 
+    def decode(self, path: str, decoder: Callable[..., T], *args) -> T | None:
+        """`decoder(data, *args, where)` of the file at `path`. Once `collect_unreadable` was called, a file that
+        does not decode gives None, its error kept, instead of raising."""
+        try:
+            return decoder(self.read_bytes(path), *args, self.where(path))
+        except (ImageFormatError, CorruptArchiveError) as error:
+            if self._unreadable is None:
+                raise
+            self._unreadable.setdefault(path, str(error))
+            return None
+
+    def collect_unreadable(self) -> dict[str, str]:
+        """From now on `decode` keeps going past unreadable files: the dict it fills (path -> error), for
+        `check` to list every one."""
+        self._unreadable = {}
+        return self._unreadable
+
+    def is_unreadable(self, path: str) -> bool:
+        return self._unreadable is not None and path in self._unreadable
+
     def where(self, path: str) -> str:
         """Where a file really is, for messages: a file path or `archive.zip:member`."""
         archive_zip, name = self._files[path]
@@ -108,7 +135,9 @@ class Archive:
 
     def _add_source(self, path: Path) -> None:
         if not path.exists():
-            raise ArchiveNotFoundError(f"{path}: no such file or folder")
+            raise ArchiveNotFoundError(
+                f"{path}: no such file or folder; pass the archive's folder, a .zip or a folder of zips"
+            )
         if path.is_file():
             if path.suffix.lower() != ".zip" and not zipfile.is_zipfile(path):
                 raise ArchiveLayoutError(f"{path}: not a zip file; pass a folder, a .zip or a folder of zips")

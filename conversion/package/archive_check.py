@@ -6,14 +6,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..archive.conditions import Condition
 from ..archive.drone import DroneIndex
 from ..archive.drone_classification import AuthorsComparison, DroneClassificationIndex
 from ..archive.drone_full import DroneFullIndex
 from ..archive.reader import Archive
 from ..archive.tiling_check import TilingReport, check_tiling
 from ..archive.view_check import ViewComparison, compare_views
-from ..errors import ArchiveNotFoundError, CorruptArchiveError, ImageFormatError
+from ..errors import ArchiveNotFoundError, CorruptArchiveError, ImageFormatError, Lens2LogitError
 from ..facts import SPLITS
 from .configs import CONFIGS, ConfigIndex, config, configs_in, index_config, unread
 from .files import is_package
@@ -49,8 +48,11 @@ def check_archive(archive: Archive, sources: list[Path], progress: bool = True) 
     decode, compare the stored views (if any) with the pipelines, then check the tiling if tiles and frames are both
     there."""
     report = ArchiveReport(unread=unread(archive))
-    indexes = {name: index_config(archive, name, allow_missing=True) for name in require_configs(archive, sources)}
-    report.unreadable = _unreadable(archive, indexes, report, progress)
+    unreadable = archive.collect_unreadable()  # indexing reads some files: it goes on past those that fail
+    names = require_configs(archive, sources)
+    indexes = {name: index for name in names if (index := _index(archive, name, report, unreadable))}
+    _decode_all(archive, indexes, report, unreadable, progress)
+    report.unreadable = [unreadable[path] for path in sorted(unreadable)]
     report.problems += report.unreadable
     for name, index in indexes.items():
         report.rows[name] = sum(index.num_rows(split) for split in SPLITS)
@@ -73,30 +75,37 @@ def check_archive(archive: Archive, sources: list[Path], progress: bool = True) 
     return report
 
 
-def _unreadable(archive: Archive, indexes: dict[str, ConfigIndex], report: ArchiveReport, progress: bool) -> list[str]:
+def _index(archive: Archive, name: str, report: ArchiveReport, unreadable: dict[str, str]) -> ConfigIndex | None:
+    """The config's index, or None when it could not be made because files it reads did not decode."""
+    try:
+        return index_config(archive, name, allow_missing=True)
+    except Lens2LogitError as error:
+        if not unreadable:
+            raise
+        report.problems.append(f"{name}: not indexed, as files it reads did not decode ({error})")
+        return None
+
+
+def _decode_all(
+    archive: Archive, indexes: dict[str, ConfigIndex], report: ArchiveReport, unreadable: dict[str, str], progress: bool
+) -> None:
     """Decode every file the configs' rows are made from, at every intensity, as `convert` does (each once,
-    though configs share them): what went wrong with each file that failed, naming it."""
+    though configs share them), adding what went wrong with each file that fails to `unreadable`."""
     paths = {
         condition.files[image_id]: (index, condition, image_id)
         for index in indexes.values()
         for condition in index.conditions
         for image_id in condition.files
+        if not archive.is_unreadable(condition.files[image_id])
     }
-    problems = []
-    for index, condition, image_id in tqdm(
-        paths.values(), desc="decode", unit=" files", disable=None if progress else True
+    for path, (index, condition, image_id) in tqdm(
+        paths.items(), desc="decode", unit=" files", disable=None if progress else True
     ):
         report.decoded += 1
-        problems += _decode_problem(archive, index, condition, image_id)
-    return problems
-
-
-def _decode_problem(archive: Archive, index: ConfigIndex, condition: Condition, image_id: str) -> list[str]:
-    try:
-        index.decode(archive, condition, image_id)
-    except (ImageFormatError, CorruptArchiveError) as error:
-        return [str(error)]
-    return []
+        try:
+            index.decode(archive, condition, image_id)
+        except (ImageFormatError, CorruptArchiveError) as error:
+            unreadable[path] = str(error)
 
 
 # The indexes with checks of their own: the authors' classification files, and tiles against their frames.

@@ -77,10 +77,10 @@ def check_infos_target(path: Path, overwrite: bool) -> None:
         raise OutputError(f"{path}: is a folder; give the file to write, e.g. {path / INFOS_FILE}")
     if not path.exists():
         return
-    if not overwrite:
-        raise PackageExistsError(f"{path}: already exists; pass --overwrite to replace it")
     if not is_infos_file(path):
         raise OutputError(
             f"{path}: is not a dataset_infos.json, so --overwrite would lose what it holds. "
             "Choose another file, or move it away first"
         )
+    if not overwrite:
+        raise PackageExistsError(f"{path}: already exists; pass --overwrite to replace it")

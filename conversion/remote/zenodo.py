@@ -59,7 +59,11 @@ def _get(session: requests.Session, url: str, what: str, **kwargs) -> requests.R
     try:
         response = session.get(url, timeout=TIMEOUT, **kwargs)
     except requests.RequestException as exc:
-        raise DownloadError(f"{what}: {url} failed after retries: {exc}") from exc
+        reason = getattr(exc.args[0], "reason", exc) if exc.args else exc  # urllib3's cause, without its wrapping
+        raise DownloadError(
+            f"{what}: {url} failed after retries ({reason}); check the network and the server address "
+            "(--zenodo-url), then run again: files already downloaded are kept"
+        ) from exc
     if response.status_code >= 400:
         response.close()
         raise DownloadError(f"{what}: {url} answered HTTP {response.status_code} {response.reason}")
