@@ -5,6 +5,8 @@ HOMEPAGE = "https://aiaudit.org/lens2logit/"
 ZENODO_RECORD_ID = 5235536
 ZENODO_DOI = "10.5281/zenodo.5235536"
 LICENSE = "cc-by-4.0"
+DATE_PUBLISHED = "2021-08-27"  # the date of the data page
+DATA_VERSION = "2.0.0"  # the package's data contract (README: "The data contract"), v2
 CITATION = """\
 @article{oala2023data,
   title   = {Data Models for Dataset Drift Controls in Machine Learning With Optical Images},
@@ -22,6 +24,22 @@ CITATION = """\
   url       = {https://doi.org/10.5281/zenodo.5235536},
 }
 """
+
+# What a user of any config must know (the card's "Known limitations", Croissant's rai:dataLimitations).
+LIMITATIONS = (
+    "The six lower intensities were generated from the full-intensity capture with JetRaw Data Suite (the "
+    "authors' description), not captured again.",
+    "The microscopy mosaics were made from three filtered captures (450/525/620 nm), rescaled per channel and "
+    "sub-sampled into an RGGB pattern, not read off a colour-filter sensor.",
+    "Raw values are as recorded: no black level subtracted, no white balance applied.",
+)
+# How the data is skewed, in the authors' words (Croissant's rai:dataBiases).
+DATA_BIASES = (
+    "Microscopy: slides of healthy humans without known hematologic pathology; candidates for rare leukocyte "
+    "types were imaged preferentially, to soften class imbalance, so class frequencies are not those of blood.",
+    "Drone: 12 frames from one camera (DJI Mavic 2 Pro, Hasselblad L1D-20c) at one height (250 m), so the tiles "
+    "share its optics, sensor and scale; tiles cut from one frame are correlated.",
+)
 
 # The archive's two datasets, each a top-level folder (and the word naming its files on Zenodo).
 DATASET_FOLDERS = ("microscopy", "drone")

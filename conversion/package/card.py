@@ -24,6 +24,7 @@ from ..facts import (
     HOMEPAGE,
     INTENSITIES,
     LICENSE,
+    LIMITATIONS,
     PROCESSED_VIEWS,
     SELECTION_SEED,
     SHARPENING,
@@ -152,11 +153,7 @@ def render_card(
         stream=stream,
         configs=", ".join(f"`{name}`" for name in indexes),
         limitations=[
-            "The six lower intensities were generated from the full-intensity capture with JetRaw Data Suite (the "
-            "authors' description), not captured again.",
-            "The microscopy mosaics were made from three filtered captures (450/525/620 nm), rescaled per channel and "
-            "sub-sampled into an RGGB pattern, not read off a colour-filter sensor.",
-            "Raw values are as recorded: no black level subtracted, no white balance applied.",
+            *LIMITATIONS,
             *(line for name in indexes for line in facts[name].get("limitations", [])),
             *(
                 [f"Not converted: {', '.join(f'`{part}`' for part in unread)} (in the archive, but read by no config)."]

@@ -17,6 +17,7 @@ from ..errors import PackageError
 from ..facts import FULL_INTENSITY, MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES, RAW_VIEW, VIEW_NAMES
 from ..naming import condition_order, is_intensity_folder, parse_intensity_folder, shard_stem
 from .configs import CONFIGS
+from .croissant import croissant_problems
 from .files import CARD_FILE, INFOS_FILE
 
 _SHARD_NAME = re.compile(r"(\d\d)-(.+)-(\d{5})-of-(\d{5})\.parquet")  # rank, condition, number, total
@@ -181,6 +182,7 @@ def check_package(package: Path) -> PackageReport:
                     report.problems.append(f"{name}/{split}: {rows:,} rows in the shards, {listed} in {source}")
     for shard in sorted(set(package.rglob("*.parquet")) - matched):
         report.problems.append(f"{shard}: in no config's data_files, so no reader will see it")
+    report.problems += croissant_problems(package, json_infos)
     return report
 
 

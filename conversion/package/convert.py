@@ -22,6 +22,7 @@ from ..output import staged_output
 from .archive_check import require_configs
 from .card import write_card
 from .configs import CONFIGS, ConfigIndex, index_config, unread
+from .croissant import write_croissant
 from .files import ASSETS, INFOS_FILE, foreign_files, write_infos
 from .hub_id import DEFAULT_HUB_ID, check_hub_id
 from .parquet import write_shards
@@ -145,6 +146,7 @@ def convert(
         }
         figures = write_figures(archive, indexes, staging / ASSETS)
         write_infos(staging / INFOS_FILE, infos)
+        write_croissant(staging, infos, hub_id)
         write_card(staging, infos, indexes, hub_id, figures, not_read)
     skipped = [f"{name}: {problem}" for name, index in indexes.items() for problem in index.skipped]
     absent = [name for name in CONFIGS if name not in indexes]

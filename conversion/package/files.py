@@ -13,6 +13,7 @@ from .configs import CONFIGS
 
 INFOS_FILE = "dataset_infos.json"
 CARD_FILE = "README.md"
+CROISSANT_FILE = "croissant.json"
 ASSETS = "assets"
 UPLOAD_CACHE = ".cache/huggingface"  # huggingface_hub's record of a resumable upload (`lens2logit push`)
 
@@ -40,7 +41,7 @@ def package_configs(path: Path) -> list[str]:
 
 def _is_package_file(relative: PurePosixPath) -> bool:
     parts = relative.parts
-    if str(relative) in (CARD_FILE, INFOS_FILE) or str(relative).startswith(UPLOAD_CACHE + "/"):
+    if str(relative) in (CARD_FILE, INFOS_FILE, CROISSANT_FILE) or str(relative).startswith(UPLOAD_CACHE + "/"):
         return True
     if len(parts) == 2 and parts[0] == ASSETS:
         return relative.suffix == ".png"
