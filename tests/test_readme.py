@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 from helpers import source_raw
+
+from lens2logit import pixels
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 
@@ -29,12 +32,14 @@ def test_first_command_runs_twice(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["l2l-archive", "l2l-package"]
 
 
+PIPELINE = "bilinear-sharpening_filter-gaussian_denoising"  # the one the Ray snippet applies
 SNIPPETS = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
 
 
 def run_snippet(code: str, tmp_path, package, archive=None) -> subprocess.CompletedProcess:
     """A snippet as written, in a process of its own, with the sample package and archive at the README's paths."""
     code = code.replace("/tmp/l2l-package", str(package)).replace("/tmp/l2l-archive", str(archive))
+    code = code.replace("/tmp/l2l-", f"{tmp_path}/l2l-")  # what a snippet writes
     env = {**os.environ, "HF_HOME": str(tmp_path / "home")}
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
@@ -61,9 +66,9 @@ def test_training_snippet_batches_with_a_dataloader(package, tmp_path):
     assert result.stdout.startswith("torch.Size([32, 256, 256]) torch.int32 tensor([")
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "polars", "dask"])
+@pytest.mark.parametrize("engine", ["duckdb", "polars", "dask", "ray"])
 def test_engine_snippet_gives_the_tiles_of_one_intensity_with_their_ids(engine, package, archive_dir, tmp_path):
-    (snippet,) = [code for code in SNIPPETS if f"import {engine}" in code]
+    (snippet,) = [code for code in SNIPPETS if f"import {engine}" in code and "tiles = " in code]
     saved = "\nimport json\nimport numpy\nnumpy.save('tiles.npy', tiles)\njson.dump(ids, open('ids.json', 'w'))\n"
     result = run_snippet(snippet + saved, tmp_path, package)
     assert result.returncode == 0, result.stderr
@@ -75,3 +80,23 @@ def test_engine_snippet_gives_the_tiles_of_one_intensity_with_their_ids(engine, 
     assert tiles.shape == (len(ids), 256, 256)
     for image_id, tile in zip(ids, tiles, strict=True):
         np.testing.assert_array_equal(tile, source_raw(archive_dir, image_id, 0.5))
+
+
+def test_ray_processing_snippet_gives_the_plain_loop_rgb_of_every_raw_row(package, tmp_path):
+    (snippet,) = [code for code in SNIPPETS if "map_batches" in code]
+    result = run_snippet(snippet, tmp_path, package)
+    assert result.returncode == 0, result.stderr
+    train = load_dataset(str(package), "microscopy", split="train", cache_dir=str(tmp_path / "cache"))
+    raw = train.filter(lambda row: row["view"] == 0)
+    written = pq.read_table(tmp_path / "l2l-processed").sort_by(
+        [("image_id", "ascending"), ("intensity", "descending")]
+    )
+    assert result.stdout.strip() == f"{raw.num_rows} rows processed"
+    assert written.num_rows == raw.num_rows
+    assert set(written["pipeline"].to_pylist()) == {PIPELINE}
+    expected = pixels(raw, "torch", pipeline=PIPELINE, columns=["image_id", "intensity"])[:]
+    order = sorted(range(raw.num_rows), key=lambda i: (expected["image_id"][i], -float(expected["intensity"][i])))
+    assert written["image_id"].to_pylist() == [expected["image_id"][i] for i in order]
+    assert written["intensity"].to_pylist() == [float(expected["intensity"][i]) for i in order]
+    rgb = written["rgb"].combine_chunks().flatten().to_numpy().reshape(-1, 3, 256, 256)
+    np.testing.assert_allclose(rgb, expected["rgb"].numpy()[order], rtol=0, atol=1e-6)
