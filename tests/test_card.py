@@ -16,7 +16,8 @@ SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def snippets(package) -> list[str]:
-    return SNIPPET.findall((package / "README.md").read_text())
+    """The usage snippets, which load with `datasets` (the engine snippets download: see test_hub)."""
+    return [code for code in SNIPPET.findall((package / "README.md").read_text()) if "snapshot_download" not in code]
 
 
 def test_card_has_the_usage_snippets(package):

@@ -2,13 +2,18 @@
 streaming over HTTP give rows bit-identical to the local package."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 
+import datasets
+import numpy as np
 import pytest
 from helpers import tree
 from hub_server import HubServer
+
+from _lens2logit.package.hub_id import DEFAULT_HUB_ID
 
 REPO_ID = "org/lens2logit"
 
@@ -111,3 +116,30 @@ def test_push_refuses_a_package_that_fails_check(package, tmp_path):
         assert "not pushed, `lens2logit check` found 1 problem(s)" in result.stderr
         assert "lens2logit.py: a Python file" in result.stderr
         assert server.requests == []
+
+
+def test_card_engine_snippets_give_one_intensity_with_its_ids(hub, package, tmp_path):
+    """The card's DuckDB, Polars, Dask and Ray snippets, as written, against the Hub server."""
+    card = (package / "README.md").read_text()
+    found = [code for code in re.findall(r"```python\n(.*?)```", card, re.DOTALL) if "snapshot_download" in code]
+    assert [next(e for e in ("duckdb", "polars", "dask", "ray") if f"import {e}" in code) for code in found] == [
+        "duckdb",
+        "polars",
+        "dask",
+        "ray",
+    ]
+    train = datasets.load_dataset(str(package), "microscopy", split="train", cache_dir=str(tmp_path / "cache"))
+    half = train.filter(lambda row: row["intensity"] == 0.5).sort("image_id")
+    first = np.asarray(half[0]["raw"], dtype=np.uint16)
+    expected = f"{half.num_rows} ({half.num_rows}, 256, 256) uint16 {half[0]['image_id']} {int(first.sum())}"
+    for code in found:
+        result = subprocess.run(
+            [sys.executable, "-c", code.replace(DEFAULT_HUB_ID, REPO_ID)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env=hub_env(hub, tmp_path),
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == expected

@@ -151,6 +151,7 @@ def render_card(
         hub_id=hub_id,
         main=main,
         stream=stream,
+        engines=isinstance(infos[main].features["raw"], datasets.Array2D),
         configs=", ".join(f"`{name}`" for name in indexes),
         limitations=[
             *LIMITATIONS,
