@@ -190,10 +190,37 @@ def test_bad_arguments(package, cache):
         pixels(dataset, columns=["image_id", "label"])
 
 
-def test_loader_refuses_a_stream_and_says_what_to_use(package):
+def test_a_stream_through_workers_gives_every_row_once(package, archive_dir, cache):
+    """A stream read by 2 DataLoader workers, whole batches through `loader` or rows through a plain
+    DataLoader: every raw row once, with its stored pixels."""
+    expected = pixels(
+        datasets.load_dataset(str(package), "drone", split="test", cache_dir=cache), columns=["image_id", "intensity"]
+    )
+    expected = sorted(zip(expected[:]["image_id"], expected[:]["intensity"].tolist(), strict=True))
     stream = datasets.load_dataset(str(package), "drone", split="test", streaming=True)
-    with pytest.raises(TypeError, match=r"loader takes the map-style rows .* iterate pixels\(stream, 'torch'\).iter"):
-        loader(pixels(stream, "torch"), batch_size=4)
+    assert stream.num_shards >= 2
+    rows = pixels(stream, "torch", columns=["image_id", "intensity"])
+    seen = []
+    for batch in loader(rows, batch_size=16, num_workers=2):  # exhausted
+        assert isinstance(batch["raw"], torch.Tensor)
+        assert batch["raw"].dtype == torch.int32
+        assert 0 < len(batch["raw"]) <= 16
+        for tile, image_id, intensity in zip(batch["raw"], batch["image_id"], batch["intensity"], strict=True):
+            np.testing.assert_array_equal(tile.numpy(), source_tile(archive_dir, image_id, float(intensity)))
+            seen.append((image_id, float(intensity)))
+    assert sorted(seen) == expected
+    plain = torch.utils.data.DataLoader(rows, batch_size=None, num_workers=2)  # row by row: each row once too
+    assert sorted((row["image_id"], float(row["intensity"])) for row in plain) == expected
+
+
+def test_loader_of_a_stream_refuses_what_it_cannot_do(package):
+    stream = pixels(datasets.load_dataset(str(package), "drone", split="test", streaming=True), "torch")
+    with pytest.raises(ValueError, match=r"shuffle the stream before pixels \(stream.shuffle\(seed=\.\.\."):
+        loader(stream, batch_size=4, shuffle=True)
+    with pytest.raises(ValueError, match="leave shuffle and drop_last out"):
+        loader(stream, batch_size=4, drop_last=True)
+    with pytest.raises(TypeError, match=r"loader takes the rows of pixels\(dataset, 'torch'\).*got list"):
+        loader([], batch_size=4)
 
 
 def test_an_empty_dataset_gives_empty_batches():

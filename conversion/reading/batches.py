@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from .handover import shared_tensor
+
 BATCH_SIZE = 100  # tiles read at once when iterating row by row
 NUMBERS = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64")
 
@@ -24,6 +26,7 @@ class Converter:
     def __init__(self, features: datasets.Features, kept: list[str], framework: str, processing=None):
         self.features, self.kept, self.framework = features, kept, framework
         self.processing = processing  # raw mosaics -> RGB by a pipeline, or None
+        self.lend = False  # inside DataLoader workers, lend the pixels in shared buffers (for `loader` to take)
         # rows read at once when iterating row by row: one for full frames (~40 MB each)
         self.rows_per_read = 1 if kept[0] == "raw" and _is_encoded(features[kept[0]]) else BATCH_SIZE
 
@@ -45,7 +48,8 @@ class Converter:
         if self.framework == "torch":
             import torch
 
-            return self.processing(torch.from_numpy(mosaics.astype(np.int32)))
+            rgb = self.processing(torch.from_numpy(mosaics.astype(np.int32)))
+            return self._tensor(rgb.numpy()) if torch.utils.data.get_worker_info() else rgb
         if not len(mosaics):
             return np.empty((0, *mosaics.shape[1:], 3))
         return np.stack([self.processing(mosaic) for mosaic in mosaics])
@@ -60,18 +64,21 @@ class Converter:
         return column.to_pylist()
 
     def _tensor(self, array: np.ndarray, image: bool = False):
-        """`array` as torch: uint16 as int32, in shared memory inside a DataLoader worker (as torch's own
-        collate does), so handing the batch to the main process copies nothing more."""
+        """`array` as torch: uint16 as int32, images (n, H, W, 3) as (n, 3, H, W); in shared memory inside a
+        DataLoader worker (as torch's own collate does), so handing the batch to the main process copies
+        nothing more; in a buffer the worker reuses when the converter lends (`handover`)."""
         if self.framework == "numpy":
             return array
         import torch
 
+        if image and array.ndim == 4:
+            array = array.transpose(0, 3, 1, 2)
         dtype = torch.int32 if array.dtype == np.uint16 else getattr(torch, array.dtype.name)
-        tensor = torch.empty(array.shape, dtype=dtype)
         if torch.utils.data.get_worker_info() is not None:
-            tensor.share_memory_()
+            return shared_tensor(array, dtype, self.lend)
+        tensor = torch.empty(array.shape, dtype=dtype)
         np.copyto(tensor.numpy(), array)
-        return tensor.permute(0, 3, 1, 2).contiguous() if image and tensor.ndim == 4 else tensor
+        return tensor
 
 
 def _is_encoded(feature) -> bool:

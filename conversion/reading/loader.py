@@ -1,25 +1,44 @@
-"""A torch DataLoader over map-style pixel rows that reads whole batches."""
+"""A torch DataLoader over pixel rows, map-style or streamed, that reads and hands over whole batches."""
 
-from ..errors import ArgumentTypeError
+import copy
+import functools
+
+from ..errors import ArgumentTypeError, InvalidArgumentError
+from .handover import taken
 from .rows import PixelRows
+from .stream import PixelStream
 
 
-def loader(rows: PixelRows, batch_size: int, shuffle: bool = False, drop_last: bool = False, **options):
-    """A torch DataLoader over map-style `pixels` rows that reads each batch with one call (`rows[indices]`)
-    and hands it over whole, without splitting it into rows and stacking them again.
+def loader(rows, batch_size: int, shuffle: bool = False, drop_last: bool = False, **options):
+    """A torch DataLoader over `pixels` rows that reads each batch with one call and hands it over whole,
+    without splitting it into rows and stacking them again.
+
+    Map-style rows (of a loaded dataset) are read by `rows[indices]`, in order or shuffled. Streamed rows
+    (`streaming=True`) are read in the stream's order; with `num_workers`, each worker reads its share of
+    the stream's shards (as `datasets` shares them) and the DataLoader takes its workers' batches in turn,
+    so every row comes once.
+
+    `num_workers` processes read batches while the main process trains: they pay when the main process
+    has work of its own (a model step) or the batches do (`pipeline=`), and for a stream, whose Parquet
+    shards they decode in parallel. Each worker writes its batches' pixels into shared-memory buffers it
+    reuses, and the main process copies each batch out (its one step per batch), so that a worker can
+    reuse the buffer; plain reading of map-style rows, a copy out of the memory-mapped cache, is about as
+    fast with 0 workers.
 
     Args:
-        rows: map-style rows from `pixels(dataset, "torch", ...)` of a loaded (not streamed) dataset.
-        batch_size: rows per batch.
-        shuffle: a new random order of the rows every epoch.
-        drop_last: leave out the last batch when it is smaller than `batch_size`.
+        rows: rows from `pixels(dataset, "torch", ...)`: map-style or streamed.
+        batch_size: rows per batch (at most, for a stream: a stream's batches end at the end of its shards).
+        shuffle: a new random order of the rows every epoch (map-style only: shuffle a stream with
+            `stream.shuffle(seed=..., buffer_size=...)` before `pixels`).
+        drop_last: leave out the last batch when it is smaller than `batch_size` (map-style only).
         **options: passed to `torch.utils.data.DataLoader`, e.g. `num_workers=2`.
 
     Returns:
         A `torch.utils.data.DataLoader` whose batches are dicts of stacked tensors (strings as lists).
 
     Raises:
-        ArgumentTypeError: `rows` are not map-style `pixels` rows, e.g. those of a streamed dataset (a TypeError).
+        ArgumentTypeError: `rows` are not `pixels` rows (a TypeError).
+        InvalidArgumentError: `shuffle` or `drop_last` for a stream (a ValueError).
 
     Shape:
         As `pixels`, batched: raw mosaics (batch_size, H, W) int32.
@@ -38,15 +57,44 @@ def loader(rows: PixelRows, batch_size: int, shuffle: bool = False, drop_last: b
         (2, 4, 4) torch.int32 ['a', 'b']
         (2, 4, 4) torch.int32 ['c', 'd']
         (1, 4, 4) torch.int32 ['e']
+        >>> stream = pixels(split.to_iterable_dataset(num_shards=2), "torch")
+        >>> [batch["image_id"] for batch in loader(stream, batch_size=2, num_workers=2)]
+        [['a', 'b'], ['d', 'e'], ['c']]
     """
-    if not isinstance(rows, PixelRows):
-        raise ArgumentTypeError(
-            f"loader takes the map-style rows of pixels(dataset) of a loaded dataset, got {type(rows).__name__}; "
-            "a streamed dataset's pixels(stream, 'torch') is a torch IterableDataset already: iterate "
-            "pixels(stream, 'torch').iter(batch_size), or give it to torch.utils.data.DataLoader(..., batch_size=None)"
-        )
     import torch.utils.data
 
+    if isinstance(rows, PixelStream):
+        if shuffle or drop_last:
+            raise InvalidArgumentError(
+                "loader reads a stream in its own order, whole: shuffle the stream before pixels "
+                "(stream.shuffle(seed=..., buffer_size=...)) and leave shuffle and drop_last out"
+            )
+        return _loader_class()(_lending(rows.batched(batch_size)), batch_size=None, **options)
+    if not isinstance(rows, PixelRows):
+        raise ArgumentTypeError(
+            f"loader takes the rows of pixels(dataset, 'torch'), map-style or streamed, got {type(rows).__name__}"
+        )
     order = torch.utils.data.RandomSampler(rows) if shuffle else torch.utils.data.SequentialSampler(rows)
     batches = torch.utils.data.BatchSampler(order, batch_size, drop_last)
-    return torch.utils.data.DataLoader(rows, batch_size=None, sampler=batches, **options)
+    return _loader_class()(_lending(rows), batch_size=None, sampler=batches, **options)
+
+
+def _lending(rows: PixelRows | PixelStream) -> PixelRows | PixelStream:
+    """A copy of `rows` whose DataLoader workers lend their batches' pixels (`handover`), for `loader` to take."""
+    rows = copy.copy(rows)
+    rows._converter = copy.copy(rows._converter)
+    rows._converter.lend = True
+    return rows
+
+
+@functools.cache
+def _loader_class() -> type:
+    """A torch DataLoader that takes each batch's lent pixels out of their worker's buffer as it gives the
+    batch; made on first use, so that torch is imported only when it is used."""
+    import torch.utils.data
+
+    class Loader(torch.utils.data.DataLoader):
+        def __iter__(self):
+            return map(taken, super().__iter__())
+
+    return Loader
