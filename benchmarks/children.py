@@ -15,6 +15,8 @@ import numpy as np, torch, datasets
 from lens2logit import loader, pixels
 package, cache = sys.argv[1:]
 PASSES = 3  # short loops on a shared machine: the best of three
+EPOCHS = 5  # epochs timed through `loader`, after a first one
+PIPELINE = "bilinear-sharpening_filter-gaussian_denoising"  # the fastest of the twelve
 start = time.perf_counter()
 train = datasets.load_dataset(package, "microscopy", split="train", cache_dir=cache)
 cold = time.perf_counter() - start
@@ -39,68 +41,108 @@ for order, shuffle in (("sequential", False), ("shuffled", True)):
         batches = loader(raw, batch_size=100, shuffle=shuffle, num_workers=workers, persistent_workers=workers > 0)
         assert sum(len(batch["raw"]) for batch in batches) == len(raw)  # first epoch: starts the workers
         start = time.perf_counter()
-        for epoch in range(2):
+        for epoch in range(EPOCHS):
             for batch in batches:
                 pass
-        result[f"loader_{order}_{workers}_seconds"] = (time.perf_counter() - start) / 2
+        result[f"loader_{order}_{workers}_seconds"] = (time.perf_counter() - start) / EPOCHS
+processed = pixels(train, "torch", columns=["label"], pipeline=PIPELINE)  # work added to every batch
+for workers in (0, 2):
+    batches = iter(loader(processed, batch_size=100, num_workers=workers))
+    first = len(next(batches)["rgb"])  # timed after the first batch: the workers have started
+    start = time.perf_counter()
+    assert first + sum(len(batch["rgb"]) for batch in batches) == len(raw)
+    result[f"pipeline_{workers}_rows_per_s"] = (len(raw) - first) / (time.perf_counter() - start)
 ids = pixels(train, columns=["image_id", "intensity"])[:]
 print(json.dumps(result | {"image_ids": ids["image_id"], "intensities": ids["intensity"].tolist()}))
 """
 
-# The end of a streaming child: `rows` (an iterator) and `start` are set; the first row's time, then rows/s.
-TIMED_ROWS = """
-next(rows)
-first = time.perf_counter() - start
-start, seen = time.perf_counter(), 1
-for row in rows:
-    seen += 1
-    if seen >= rows_wanted:
-        break
-print(json.dumps({"first_row_seconds": first, "rows": seen, "seconds": time.perf_counter() - start}), flush=True)
+TIFF_LOADER = """
+import json, sys, time
+import tifffile, torch
+from torch.utils.data import DataLoader, Dataset
+paths = json.load(open(sys.argv[1]))
+
+class LooseTiffs(Dataset):  # what users write for loose files: one file a row, torch's default collate
+    def __len__(self):
+        return len(paths)
+
+    def __getitem__(self, i):
+        return {"raw": torch.from_numpy(tifffile.imread(paths[i]).astype("int32"))}
+
+batches = DataLoader(LooseTiffs(), batch_size=100, num_workers=2, persistent_workers=True)
+assert sum(len(batch["raw"]) for batch in batches) == len(paths)  # first epoch: starts the workers, warms the cache
+start = time.perf_counter()
+for epoch in range(2):
+    for batch in batches:
+        pass
+print(json.dumps({"rows": len(paths), "seconds": (time.perf_counter() - start) / 2}))
 """
 
-STREAM = (
-    """
-import json, os, sys, time, datasets
-from lens2logit import pixels
-repo_id, rows_wanted = sys.argv[1], int(sys.argv[2])
+STREAM = """
+import json, os, sys, time
+import datasets, torch
+from lens2logit import loader, pixels
+source, way, rows_wanted = sys.argv[1], sys.argv[2], int(sys.argv[3])
 start = time.perf_counter()
-stream = datasets.load_dataset(repo_id, "microscopy", split="train", streaming=True)
-rows = iter(pixels(stream, columns=["label"]))  # what a user runs: raw rows, exact uint16 numpy
+stream = datasets.load_dataset(source, "microscopy", split="train", streaming=True)
+rows = pixels(stream, "torch" if way != "iter" else "numpy", columns=["label"])  # raw rows, exact values
+if way == "iter":  # one process: batches of 100
+    batches = rows.iter(100)
+elif way == "loader":  # `loader`, 2 workers: whole batches
+    batches = loader(rows, batch_size=100, num_workers=2)
+else:  # a plain DataLoader, 2 workers: row by row
+    batches = ({"raw": [row["raw"]]} for row in torch.utils.data.DataLoader(rows, batch_size=None, num_workers=2))
+batches = iter(batches)
+seen = first_rows = len(next(batches)["raw"])
+first = time.perf_counter() - start  # from load_dataset to the first batch
+start = time.perf_counter()
+for batch in batches:
+    seen += len(batch["raw"])
+    if seen >= rows_wanted:
+        break
+seconds = time.perf_counter() - start
+print(json.dumps({"first_row_seconds": first, "rows": seen - first_rows, "seconds": seconds}), flush=True)
+os._exit(0)  # the stream may be left early: interpreter exit can crash in pyarrow (apache/arrow#45214)
 """
-    + TIMED_ROWS
-    + """
-os._exit(0)  # the stream was left early: interpreter exit can crash in pyarrow (apache/arrow#45214)
-"""
-)
 
 DECODE_FLOOR = """
 import json, sys, time
 from pathlib import Path
 import pyarrow.parquet as pq
 package, rows_wanted = sys.argv[1], int(sys.argv[2])
-start, seen = time.perf_counter(), 0
-for shard in sorted((Path(package) / "microscopy/train").glob("*-raw_scale*.parquet")):
-    for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=["raw", "label"]):
-        batch.column("raw").flatten().flatten().to_numpy()  # no datasets: a plain list<list<uint16>>
-        seen += len(batch)
-        if seen >= rows_wanted:
-            break
+shards = sorted((Path(package) / "microscopy/train").glob("*-raw_scale*.parquet"))
+batches = (batch for shard in shards for batch in pq.ParquetFile(shard).iter_batches(100, columns=["raw", "label"]))
+seen, start = 0, None
+for batch in batches:
+    batch.column("raw").flatten().flatten().to_numpy()  # no datasets: a plain list<list<uint16>>
+    seen += len(batch)
+    if start is None:  # timed after the first batch, as the streams are
+        first, start = seen, time.perf_counter()
     if seen >= rows_wanted:
         break
-print(json.dumps({"rows": seen, "seconds": time.perf_counter() - start}))
+print(json.dumps({"rows": seen - first, "seconds": time.perf_counter() - start}))
 """
 
-WEBDATASET = (
-    """
+WEBDATASET = """
 import json, sys, time
-import webdataset as wds
-urls, rows_wanted = sys.argv[1].split(), int(sys.argv[2])
+import torch, webdataset as wds
+urls, way, rows_wanted = sys.argv[1].split(), sys.argv[2], int(sys.argv[3])
 start = time.perf_counter()
-rows = iter(wds.WebDataset(urls, shardshuffle=False).decode().to_tuple("npy", "cls"))  # numpy uint16, label
+tiles = wds.WebDataset(urls, shardshuffle=False, workersplitter=wds.split_by_worker, empty_check=False)
+tiles = tiles.decode().to_tuple("npy", "cls").batched(100)  # numpy uint16 tiles and labels, 100 at a time
+if way == "iter":  # one process
+    batches = iter(tiles)
+else:  # 2 workers, whole batches
+    batches = iter(torch.utils.data.DataLoader(tiles, batch_size=None, num_workers=2))
+seen = first_rows = len(next(batches)[0])
+first = time.perf_counter() - start
+start = time.perf_counter()
+for batch in batches:
+    seen += len(batch[0])
+    if seen >= rows_wanted:
+        break
+print(json.dumps({"first_row_seconds": first, "rows": seen - first_rows, "seconds": time.perf_counter() - start}))
 """
-    + TIMED_ROWS
-)
 
 SELECTIVE = """
 import json, sys, datasets

@@ -1,21 +1,27 @@
 """Benchmarks at full size against baselines measured in the same run; prints a table, writes JSON.
 
-    python benchmarks/run.py [--work /tmp/lens2logit-bench] [--scales 0.25 1.0] [--json results.json]
+    python benchmarks/run.py [--work /tmp/lens2logit-bench] [--scales 0.32 1.0] [--json results.json]
+    python benchmarks/run.py --readme   # only rewrite README.md's table from the JSON
+
 
 For each scale (1.0 = the real counts: 940 microscopy images, 12 full 3648x5472 drone frames and
 their ~548 tiles, every intensity and view) a synthetic archive is written once under --work and
 reused. Measured, each against its baseline:
 - convert: wall time, MB/s, peak RSS, and rows and seconds per config (`drone_classification`
   shown); baseline: decoding every source file (tifffile/Pillow/LibRaw).
-- load: `load_dataset` cold (Arrow cache build); iteration over raw rows with `pixels` (numpy
-  uint16, each batch's bytes read once: a batch within one Arrow chunk is a view, copied into a
-  buffer, one across chunks is already a copy; torch int32) in batches of 100, best of three
-  passes, and `loader` (a torch DataLoader, batches of 100, in order and shuffled, 0 and 2
-  persistent workers, timed after a first epoch); baselines: tifffile on the loose TIFFs of the
-  same rows, and copying the same bytes in memory (the memcpy limit).
-- streaming through `pixels` over HTTP from a local Hub-compatible server: time to the first raw row,
-  raw rows/s; baselines: pyarrow decoding the same raw rows from the local shards (the floor), and
-  `webdataset` streaming the same tiles as `.npy` in tar shards from the same kind of server.
+- load: `load_dataset` cold (Arrow cache build); iteration over the raw rows of microscopy train
+  with `pixels` (numpy uint16, each batch's bytes read once: a batch within one Arrow chunk is a
+  view, copied into a buffer, one across chunks is already a copy; torch int32) in batches of 100,
+  best of three passes; `loader` (batches of 100, in order and shuffled, in process and with 2
+  persistent workers, 5 epochs timed after a first one), and with `pipeline=` (timed after the
+  first batch); baselines: tifffile on the loose TIFFs of the same rows, in process and through a
+  plain torch Dataset and DataLoader with 2 workers, and copying the same bytes in memory (memcpy).
+- streaming the same raw rows (the first 2,000) from the local package and over HTTP from a local
+  Hub-compatible server: `pixels(...).iter(100)` in one process, `loader` with 2 workers, and (local)
+  a plain DataLoader with 2 workers row by row; rows/s after the first batch, and the seconds from
+  `load_dataset` to it; baselines: pyarrow decoding the same rows from the local shards in one
+  thread (the floor), and `webdataset` streaming the same tiles as `.npy` in tar shards from the
+  same kind of server, in one process and with 2 workers; bytes a row each downloads.
 - selective read with `filters=`: bytes read vs a full load.
 - size: package bytes vs archive bytes.
 Heavy steps run in subprocesses, so peak RSS and cold caches are per step.
@@ -42,13 +48,14 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the Hub-compatible test server
 
-from children import CONVERT, DECODE_FLOOR, LOAD, SELECTIVE, STREAM, WEBDATASET  # noqa: E402
+from children import CONVERT, DECODE_FLOOR, LOAD, SELECTIVE, STREAM, TIFF_LOADER, WEBDATASET  # noqa: E402
 from hub_server import HubServer  # noqa: E402
 
 from _lens2logit import images  # noqa: E402
 from _lens2logit.sample.writer import write_sample  # noqa: E402
 
 RAW_TILE_BYTES = 256 * 256 * 2
+TABLE_START, TABLE_END = "<!-- the table of benchmarks/results.json -->", "<!-- end of the table -->"
 STREAM_ROWS = 2000  # raw rows streamed (and decoded for the floor)
 
 
@@ -110,12 +117,13 @@ def raw_rows(package: Path, rows: int):
                     return
 
 
-def write_webdataset(package: Path, folder: Path, rows: int, per_shard: int = 500) -> list[str]:
+def write_webdataset(package: Path, folder: Path, rows: int, per_shard: int = 500) -> tuple[list[str], int]:
     """The same raw rows as WebDataset tar shards (`NNNNNN.npy` tile, `NNNNNN.cls` label), the format users
-    pick for streaming; the shard names."""
+    pick for streaming; the shard names and the rows written."""
     folder.mkdir(parents=True, exist_ok=True)
-    names, archive = [], None
+    names, archive, written = [], None, 0
     for number, (tile, label) in enumerate(raw_rows(package, rows)):
+        written += 1
         if number % per_shard == 0:
             if archive is not None:
                 archive.close()
@@ -129,15 +137,19 @@ def write_webdataset(package: Path, folder: Path, rows: int, per_shard: int = 50
             archive.addfile(info, io.BytesIO(data))
     if archive is not None:
         archive.close()
-    return names
+    return names, written
 
 
-def loose_tiff_baseline(archive: Path, image_ids: list[str], intensities: list[float]) -> float:
-    """Seconds for tifffile to read the same raw rows from the loose files (warm page cache)."""
-    paths = [
+def loose_tiff_paths(archive: Path, image_ids: list[str], intensities: list[float]) -> list[Path]:
+    """The archive's TIFFs of the given raw rows."""
+    return [
         archive / "microscopy/images" / f"raw_scale{round(100 * i):03d}" / f"{image_id}.tiff"
         for image_id, i in zip(image_ids, intensities, strict=True)
     ]
+
+
+def loose_tiff_baseline(paths: list[Path]) -> float:
+    """Seconds for tifffile to read the same raw rows from the loose files (warm page cache)."""
     for path in paths:  # warm the page cache, as the package's files are warm after its cold load
         path.read_bytes()
     start = time.perf_counter()
@@ -178,7 +190,8 @@ def bench_scale(work: Path, scale: float) -> dict:
     result["package_mib"] = folder_bytes(package) / 2**20
     load, _, _ = run_child(LOAD, str(package), str(work / f"cache-{scale}-{time.time_ns()}"))
     rows = load["rows"]
-    tiff = loose_tiff_baseline(archive, load.pop("image_ids"), load.pop("intensities"))
+    paths = loose_tiff_paths(archive, load.pop("image_ids"), load.pop("intensities"))
+    tiff = loose_tiff_baseline(paths)
     memcpy = memcpy_seconds(rows)
     result["load"] = {
         "cold_seconds": load["cold_seconds"],
@@ -191,30 +204,63 @@ def bench_scale(work: Path, scale: float) -> dict:
             for order in ("sequential", "shuffled")
             for workers in (0, 2)
         },
+        "pipeline_0_rows_per_s": load["pipeline_0_rows_per_s"],
+        "pipeline_2_rows_per_s": load["pipeline_2_rows_per_s"],
         "tifffile_rows_per_s": rows / tiff,
+        "tiff_loader_2_rows_per_s": tiff_loader_rate(work, paths),
         "memcpy_mb_per_s": rows * RAW_TILE_BYTES / 2**20 / memcpy,
     }
-    load = result["load"]
-    load["numpy_vs_tifffile"] = load["numpy_rows_per_s"] / load["tifffile_rows_per_s"]
-    load["numpy_vs_memcpy"] = load["numpy_mb_per_s"] / load["memcpy_mb_per_s"]
-    load["loader_2_vs_tifffile"] = load["loader_sequential_2_rows_per_s"] / load["tifffile_rows_per_s"]
+    result["stream"] = bench_stream(work, scale, package)
+    selective, _, _ = run_child(SELECTIVE, str(package), str(work / f"selective-{time.time_ns()}"))
+    result["selective_read"] = {name: count / selective["all"] for name, count in selective.items()}
+    return result
+
+
+def tiff_loader_rate(work: Path, paths: list[Path]) -> float:
+    """Rows/s of the loose TIFFs through a plain torch Dataset and DataLoader with 2 workers."""
+    listing = work / "tiff-paths.json"
+    listing.write_text(json.dumps([str(path) for path in paths]))
+    tiffs, _, _ = run_child(TIFF_LOADER, str(listing))
+    return tiffs["rows"] / tiffs["seconds"]
+
+
+def stream_rate(code: str, *args: str, env: dict | None = None) -> dict:
+    """Rows/s of a streaming child (after its first batch), and seconds to its first batch."""
+    measured, _, _ = run_child(code, *args, env=env)
+    return {"rows_per_s": measured["rows"] / measured["seconds"], "first_seconds": measured["first_row_seconds"]}
+
+
+def raw_bytes_per_row(package: Path) -> float:
+    """Stored bytes of the microscopy train raw shards per raw row: what a stream of them downloads."""
+    shards = sorted((package / "microscopy/train").glob("*-raw_scale*.parquet"))
+    rows = sum(pq.ParquetFile(shard).metadata.num_rows for shard in shards)
+    return sum(shard.stat().st_size for shard in shards) / rows
+
+
+def bench_stream(work: Path, scale: float, package: Path) -> dict:
+    """Streaming raw microscopy train rows: from the local package and over HTTP from a local Hub-compatible
+    server, in one process (`pixels(...).iter(100)`), through `loader` with 2 workers, and row by row through
+    a plain DataLoader with 2 workers (local); baselines: pyarrow's one-thread decoding of the same rows (the
+    floor), and WebDataset's `.npy` tar shards of the same tiles from the same kind of server."""
+    wanted = str(STREAM_ROWS)
+    result = {way: stream_rate(STREAM, str(package), way, wanted) for way in ("iter", "loader", "rows")}
+    floor, _, _ = run_child(DECODE_FLOOR, str(package), wanted)
+    result["decode_floor_rows_per_s"] = floor["rows"] / floor["seconds"]
     with HubServer("bench/lens2logit", package) as hub:
         env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(work / f"home-{time.time_ns()}"),
                "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
-        result["stream"], _, _ = run_child(STREAM, "bench/lens2logit", str(STREAM_ROWS), env=env)
-    shards = write_webdataset(package, work / f"webdataset-{scale}", STREAM_ROWS)
-    with HubServer("bench/webdataset", work / f"webdataset-{scale}") as server:
+        for way in ("iter", "loader"):
+            result[f"http_{way}"] = stream_rate(STREAM, "bench/lens2logit", way, wanted, env=env)
+    folder = work / f"webdataset-{scale}"
+    shards, written = write_webdataset(package, folder, STREAM_ROWS)
+    with HubServer("bench/webdataset", folder) as server:
         urls = " ".join(f"{server.url}/datasets/bench/webdataset/resolve/main/{name}" for name in shards)
-        webdataset, _, _ = run_child(WEBDATASET, urls, str(STREAM_ROWS))
-    floor, _, _ = run_child(DECODE_FLOOR, str(package), str(STREAM_ROWS))
-    result["stream"]["rows_per_s"] = result["stream"]["rows"] / result["stream"]["seconds"]
-    result["stream"]["decode_floor_rows_per_s"] = floor["rows"] / floor["seconds"]
-    result["stream"]["vs_decode_floor"] = result["stream"]["rows_per_s"] / result["stream"]["decode_floor_rows_per_s"]
-    result["stream"]["webdataset_first_row_seconds"] = webdataset["first_row_seconds"]
-    result["stream"]["webdataset_rows_per_s"] = webdataset["rows"] / webdataset["seconds"]
-    result["stream"]["vs_webdataset"] = result["stream"]["rows_per_s"] / result["stream"]["webdataset_rows_per_s"]
-    selective, _, _ = run_child(SELECTIVE, str(package), str(work / f"selective-{time.time_ns()}"))
-    result["selective_read"] = {name: count / selective["all"] for name, count in selective.items()}
+        for way in ("iter", "loader"):
+            result[f"webdataset_{way}"] = stream_rate(WEBDATASET, urls, way, wanted)
+    result["bytes_per_row"] = {
+        "package": raw_bytes_per_row(package),
+        "webdataset": sum((folder / name).stat().st_size for name in shards) / written,
+    }
     return result
 
 
@@ -222,7 +268,47 @@ def classification(result: dict) -> dict:
     return result["convert"]["configs"]["drone_classification"]
 
 
+def rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def against(value: float, baseline: float) -> str:
+    return f"{value:,.0f} ({value / baseline:.2f}x)"
+
+
+def loaded(name: str, baseline: str | None = None):
+    """A cell of rows/s of the load step, with its ratio to `baseline`'s when given."""
+
+    def cell(result: dict) -> str:
+        value = result["load"][f"{name}_rows_per_s"]
+        return against(value, result["load"][f"{baseline}_rows_per_s"]) if baseline else rate(value)
+
+    return cell
+
+
+def streamed(way: str):
+    """A cell of a stream's rows/s against the decode floor, and its first batch's seconds."""
+
+    def cell(result: dict) -> str:
+        measured, floor = result["stream"][way], result["stream"]["decode_floor_rows_per_s"]
+        return f"{against(measured['rows_per_s'], floor)}, {measured['first_seconds']:.2f} s"
+
+    return cell
+
+
+def over_http(way: str):
+    """A cell of rows/s over HTTP, the package's and WebDataset's, and their ratio."""
+
+    def cell(result: dict) -> str:
+        ours, theirs = (result["stream"][f"{name}_{way}"]["rows_per_s"] for name in ("http", "webdataset"))
+        return f"{rate(ours)} / {rate(theirs)} ({ours / theirs:.2f}x)"
+
+    return cell
+
+
 def table(results: list[dict]) -> str:
+    """The results as a Markdown table: a row a measure, a column a scale; ratios against each row's baseline."""
+    sizes = "{package:,.0f} / {webdataset:,.0f}"
     rows = [
         ("archive MiB", lambda r: f"{r['archive_mib']:,.0f}"),
         ("package / archive bytes", lambda r: f"{r['package_mib'] / r['archive_mib']:.2f}x"),
@@ -233,24 +319,25 @@ def table(results: list[dict]) -> str:
         ("drone_classification rows", lambda r: f"{classification(r)['rows']:,}"),
         ("drone_classification convert s", lambda r: f"{classification(r)['seconds']:.1f}"),
         ("load_dataset cold s", lambda r: f"{r['load']['cold_seconds']:.1f}"),
-        ("numpy raw rows/s", lambda r: f"{r['load']['numpy_rows_per_s']:,.0f}"),
-        ("numpy raw MB/s", lambda r: f"{r['load']['numpy_mb_per_s']:,.0f}"),
-        ("tifffile loose rows/s", lambda r: f"{r['load']['tifffile_rows_per_s']:,.0f}"),
-        ("numpy / tifffile", lambda r: f"{r['load']['numpy_vs_tifffile']:.1f}x"),
-        ("numpy / memcpy", lambda r: f"{r['load']['numpy_vs_memcpy']:.0%}"),
-        ("torch raw rows/s", lambda r: f"{r['load']['torch_rows_per_s']:,.0f}"),
-        ("loader sequential, 0 workers rows/s", lambda r: f"{r['load']['loader_sequential_0_rows_per_s']:,.0f}"),
-        ("loader sequential, 2 workers rows/s", lambda r: f"{r['load']['loader_sequential_2_rows_per_s']:,.0f}"),
-        ("loader shuffled, 0 workers rows/s", lambda r: f"{r['load']['loader_shuffled_0_rows_per_s']:,.0f}"),
-        ("loader shuffled, 2 workers rows/s", lambda r: f"{r['load']['loader_shuffled_2_rows_per_s']:,.0f}"),
-        ("loader sequential, 2 workers / tifffile", lambda r: f"{r['load']['loader_2_vs_tifffile']:.1f}x"),
-        ("stream: first raw row s", lambda r: f"{r['stream']['first_row_seconds']:.2f}"),
-        ("stream raw rows/s", lambda r: f"{r['stream']['rows_per_s']:,.0f}"),
-        ("pyarrow decode floor rows/s", lambda r: f"{r['stream']['decode_floor_rows_per_s']:,.0f}"),
-        ("stream / decode floor", lambda r: f"{r['stream']['vs_decode_floor']:.2f}x"),
-        ("webdataset .npy tar: first row s", lambda r: f"{r['stream']['webdataset_first_row_seconds']:.2f}"),
-        ("webdataset .npy tar rows/s", lambda r: f"{r['stream']['webdataset_rows_per_s']:,.0f}"),
-        ("stream / webdataset", lambda r: f"{r['stream']['vs_webdataset']:.2f}x"),
+        ("raw rows read (microscopy train)", lambda r: f"{r['load']['raw_rows']:,}"),
+        ("numpy raw rows/s (x tifffile loose)", loaded("numpy", "tifffile")),
+        ("numpy raw MB/s (x memcpy)", lambda r: against(r["load"]["numpy_mb_per_s"], r["load"]["memcpy_mb_per_s"])),
+        ("torch raw rows/s", loaded("torch")),
+        ("loader, in process, in order rows/s", loaded("loader_sequential_0")),
+        ("loader, in process, shuffled rows/s", loaded("loader_shuffled_0")),
+        ("loader, 2 workers, in order rows/s (x in process)", loaded("loader_sequential_2", "loader_sequential_0")),
+        ("loader, 2 workers, shuffled rows/s (x in process)", loaded("loader_shuffled_2", "loader_shuffled_0")),
+        ("loose TIFFs, torch DataLoader, 2 workers rows/s", loaded("tiff_loader_2")),
+        ("loader, 2 workers, in order rows/s (x loose TIFFs)", loaded("loader_sequential_2", "tiff_loader_2")),
+        ("loader with pipeline=, in process rows/s", loaded("pipeline_0")),
+        ("loader with pipeline=, 2 workers rows/s (x in process)", loaded("pipeline_2", "pipeline_0")),
+        ("pyarrow decode floor, one thread rows/s", lambda r: rate(r["stream"]["decode_floor_rows_per_s"])),
+        ("stream, pixels(...).iter(100) rows/s (x floor), first batch", streamed("iter")),
+        ("stream, loader, 2 workers rows/s (x floor), first batch", streamed("loader")),
+        ("stream, plain DataLoader by row, 2 workers rows/s (x floor), first row", streamed("rows")),
+        ("HTTP, one process: stream / webdataset rows/s", over_http("iter")),
+        ("HTTP, 2 workers: loader / webdataset rows/s", over_http("loader")),
+        ("bytes a raw row: package / webdataset", lambda r: sizes.format(**r["stream"]["bytes_per_row"])),
         ("filters: one view, bytes read", lambda r: f"{r['selective_read']['one_view']:.0%}"),
         ("filters: one intensity, bytes read", lambda r: f"{r['selective_read']['one_intensity']:.0%}"),
     ]  # fmt: skip
@@ -263,14 +350,27 @@ def table(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/lens2logit-bench"), help="archives and packages")
-    parser.add_argument("--scales", type=float, nargs="+", default=[0.25, 1.0], help="1.0 = the real counts")
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/results.json"))
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.32, 1.0], help="1.0 = the real counts")
+    parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results.json")
+    parser.add_argument("--readme", action="store_true", help="only rewrite README.md's table from --json")
     args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    results = [bench_scale(args.work, scale) for scale in args.scales]
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
-    print(f"{machine}\n\n{table(results)}")  # noqa: T201
+    if not args.readme:
+        args.work.mkdir(parents=True, exist_ok=True)
+        results = [bench_scale(args.work, scale) for scale in args.scales]
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        args.json.write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
+    measured = json.loads(args.json.read_text())
+    write_readme_table(table(measured["results"]))
+    print(f"{measured['machine']}\n\n{table(measured['results'])}")  # noqa: T201
+
+
+def write_readme_table(markdown: str) -> None:
+    """Put `markdown` in README.md between its table markers."""
+    readme = REPO / "README.md"
+    text = readme.read_text()
+    before, rest = text.split(TABLE_START + "\n", 1)
+    after = rest.split(TABLE_END, 1)[1]
+    readme.write_text(f"{before}{TABLE_START}\n{markdown}\n{TABLE_END}{after}")
 
 
 if __name__ == "__main__":

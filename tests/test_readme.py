@@ -112,3 +112,14 @@ def test_ray_processing_snippet_gives_the_plain_loop_rgb_of_every_raw_row(packag
     assert written["intensity"].to_pylist() == [float(expected["intensity"][i]) for i in order]
     rgb = written["rgb"].combine_chunks().flatten().to_numpy().reshape(-1, 3, 256, 256)
     np.testing.assert_allclose(rgb, expected["rgb"].numpy()[order], rtol=0, atol=1e-6)
+
+
+def test_performance_table_is_the_one_of_benchmarks_results(monkeypatch):
+    """The README's benchmark table is what `benchmarks/run.py` makes of `benchmarks/results.json`."""
+    benchmarks = Path(__file__).parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    import run
+
+    results = json.loads((benchmarks / "results.json").read_text())["results"]
+    assert [result["scale"] for result in results] == [0.32, 1.0]
+    assert f"{run.TABLE_START}\n{run.table(results)}\n{run.TABLE_END}" in README

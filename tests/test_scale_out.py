@@ -14,6 +14,8 @@ import torch
 from datasets.distributed import split_dataset_by_node
 from helpers import source_tile
 
+from lens2logit import loader, pixels
+
 SELECTIVE_READ = """
 import json, sys, datasets
 def read_bytes():
@@ -67,6 +69,22 @@ def test_ranks_and_workers_see_every_row_once(package, tmp_path):
         rank_rows = [(row["image_id"], float(row["intensity"]), int(row["view"])) for row in loader]  # exhausted
         assert rank_rows
         seen.update(rank_rows)
+    assert seen == expected_keys
+
+
+def test_ranks_and_loader_workers_see_every_raw_row_once(package, tmp_path):
+    """`loader` over `pixels` of each rank's part of a stream, with 2 workers: every raw row once, whole batches."""
+    expected = datasets.load_dataset(str(package), "drone", split="train", cache_dir=str(tmp_path))
+    raw = expected.filter(lambda view: view == 0, input_columns="view")
+    expected_keys = Counter(zip(raw["image_id"], raw["intensity"], strict=True))
+    seen = Counter()
+    for rank in range(2):
+        stream = datasets.load_dataset(str(package), "drone", split="train", streaming=True)
+        part = split_dataset_by_node(stream, rank=rank, world_size=2)
+        part = pixels(part, "torch", columns=["image_id", "intensity"])
+        for batch in loader(part, batch_size=8, num_workers=2):
+            assert len(batch["raw"]) == len(batch["image_id"]) <= 8
+            seen.update(zip(batch["image_id"], batch["intensity"].tolist(), strict=True))
     assert seen == expected_keys
 
 

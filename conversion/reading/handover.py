@@ -31,13 +31,14 @@ class Lent:
 
     def __init__(self, pool: "_Pool", number: int, tensor):
         self.tensor, self._pool, self._number, self._lender = tensor, pool, number, os.getpid()
+        self._free = pool.free
 
     def take(self):
         """The tensor, on the buffer itself."""
         import torch
 
         loan = self.tensor.numpy().view(_Loan)
-        loan.free, loan.number = _received[self._pool]["free"], self._number
+        loan.free, loan.number = self._free, self._number
         self.tensor = None  # the buffer is the loan's now
         return torch.from_numpy(loan)
 
@@ -49,7 +50,7 @@ class Lent:
 
     def _give_back(self) -> None:
         if os.getpid() != self._lender and self.tensor is not None:
-            _received[self._pool]["free"][self._number] = 1
+            self._free[self._number] = 1
             self.tensor = None
 
     def __del__(self):
@@ -76,6 +77,7 @@ class Lent:
         buffer = pool["buffers"][state["number"]]
         self.tensor = torch.empty(0, dtype=state["dtype"]).set_(buffer, 0, state["shape"])
         self._pool, self._number, self._lender = state["pool"], state["number"], state["lender"]
+        self._free = pool["free"]
 
 
 def _forget_ended_workers() -> None:
