@@ -118,8 +118,8 @@ def test_performance_table_is_the_one_of_benchmarks_results(monkeypatch):
     """The README's benchmark table is what `benchmarks/run.py` makes of `benchmarks/results.json`."""
     benchmarks = Path(__file__).parents[1] / "benchmarks"
     monkeypatch.syspath_prepend(str(benchmarks))
-    import run
+    import table
 
     results = json.loads((benchmarks / "results.json").read_text())["results"]
     assert [result["scale"] for result in results] == [0.32, 1.0]
-    assert f"{run.TABLE_START}\n{run.table(results)}\n{run.TABLE_END}" in README
+    assert f"{table.TABLE_START}\n{table.table(results)}\n{table.TABLE_END}" in README
