@@ -82,9 +82,10 @@ STREAM = """
 import json, os, sys, time
 import datasets, torch
 from lens2logit import loader, pixels
-source, way, rows_wanted = sys.argv[1], sys.argv[2], int(sys.argv[3])
+source, way, rows_wanted, read = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 start = time.perf_counter()
-stream = datasets.load_dataset(source, "microscopy", split="train", streaming=True)
+columns = {"columns": ["label", "view", "raw"]} if read == "needed" else {}  # "needed": as the README advises
+stream = datasets.load_dataset(source, "microscopy", split="train", streaming=True, **columns)
 rows = pixels(stream, "torch" if way != "iter" else "numpy", columns=["label"])  # raw rows, exact values
 if way == "iter":  # one process: batches of 100
     batches = rows.iter(100)
@@ -112,7 +113,7 @@ import pyarrow.parquet as pq
 package, rows_wanted = sys.argv[1], int(sys.argv[2])
 shards = sorted((Path(package) / "microscopy/train").glob("*-raw_scale*.parquet"))
 batches = (batch for shard in shards for batch in pq.ParquetFile(shard).iter_batches(100, columns=["raw", "label"]))
-seen, start = 0, None
+seen, opened, start = 0, time.perf_counter(), None
 for batch in batches:
     batch.column("raw").flatten().flatten().to_numpy()  # no datasets: a plain list<list<uint16>>
     seen += len(batch)
@@ -120,7 +121,7 @@ for batch in batches:
         first, start = seen, time.perf_counter()
     if seen >= rows_wanted:
         break
-print(json.dumps({"rows": seen - first, "seconds": time.perf_counter() - start}))
+print(json.dumps({"first_row_seconds": start - opened, "rows": seen - first, "seconds": time.perf_counter() - start}))
 """
 
 WEBDATASET = """

@@ -1,5 +1,6 @@
 """Reading parts of the package: filters that skip other conditions, ranks x workers, DuckDB."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from datasets.distributed import split_dataset_by_node
-from helpers import source_tile
+from helpers import source_raw, source_tile
 
 from lens2logit import loader, pixels
 
@@ -86,6 +87,30 @@ def test_ranks_and_loader_workers_see_every_raw_row_once(package, tmp_path):
             assert len(batch["raw"]) == len(batch["image_id"]) <= 8
             seen.update(zip(batch["image_id"], batch["intensity"].tolist(), strict=True))
     assert seen == expected_keys
+
+
+def test_streams_of_only_the_columns_they_need(package, archive_dir, tmp_path):
+    """`load_dataset(..., streaming=True, columns=...)`, which the README advises for streams (Parquet then
+    reads only those columns): the same raw rows in the same order with their stored pixels, also with
+    `filters` keeping raw rows only; without `view`, rows of both kinds cannot be told apart, and pixels
+    says so instead of reading processed-view rows as mosaics."""
+    load = functools.partial(datasets.load_dataset, str(package), "microscopy", split="test")
+    full = load(streaming=True).select_columns(["image_id", "intensity", "view"])
+    expected = [(row["image_id"], row["intensity"]) for row in full if row["view"] == 0]
+    narrow = load(streaming=True, columns=["image_id", "view", "intensity", "raw"])
+    seen = []
+    for batch in pixels(narrow, columns=["image_id", "intensity"]).iter(16):
+        for mosaic, image_id, intensity in zip(batch["raw"], batch["image_id"], batch["intensity"], strict=True):
+            np.testing.assert_array_equal(mosaic, source_raw(archive_dir, image_id, float(intensity)))
+            seen.append((image_id, float(intensity)))
+    assert seen == expected
+    only_raw = load(streaming=True, columns=["image_id", "intensity", "raw"], filters=[("view", "==", 0)])
+    assert [(row["image_id"], float(row["intensity"])) for row in pixels(only_raw, columns=None)] == expected
+    unmarked = load(streaming=True, columns=["image_id", "raw"])
+    with pytest.raises(ValueError, match=r"rows have no 'raw' pixels: they are rows of the other kind.*keep 'view'"):
+        list(pixels(unmarked))
+    with pytest.raises(ValueError, match=r"rows have no 'raw' pixels"):
+        pixels(load(cache_dir=str(tmp_path)).remove_columns(["view"]))
 
 
 def test_duckdb_of_the_hub_viewer_reads_the_shards(package, archive_dir):

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from ..errors import InvalidArgumentError
 from .handover import shared_tensor
 
 BATCH_SIZE = 100  # tiles read at once when iterating row by row
@@ -18,6 +19,17 @@ NUMBERS = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32
 def wanted(view: pa.Array | pa.ChunkedArray, rows: str) -> pa.Array:
     """Which rows hold the pixel column: `view == 0` (raw) or not (views)."""
     return pc.equal(view, 0) if rows == "raw" else pc.not_equal(view, 0)
+
+
+def refuse_unmarked(column: pa.Array | pa.ChunkedArray, pixel: str) -> None:
+    """Refuse a pixel column with nulls when no `view` column tells its rows apart: they are rows of the other
+    kind (processed views have no `raw`, raw rows no `rgb`), which would otherwise be read as pixels."""
+    if column.null_count:
+        raise InvalidArgumentError(
+            f"{column.null_count} of these {len(column)} rows have no {pixel!r} pixels: they are rows of the other "
+            f"kind, and without the 'view' column they cannot be told apart; keep 'view' in the columns read "
+            f"(load_dataset(..., columns=[..., 'view']) or select_columns)"
+        )
 
 
 class Converter:

@@ -66,18 +66,22 @@ class Lent:
         return state | {"lender": self._lender}
 
     def __setstate__(self, state: dict) -> None:
-        import torch
-
         if state["pool"] not in _received:
             _forget_ended_workers()
             _received[state["pool"]] = {"buffers": {}}
         pool = _received[state["pool"]]
         if "buffer" in state:
             pool["buffers"][state["number"]], pool["free"] = state["buffer"], state["free"]
-        buffer = pool["buffers"][state["number"]]
-        self.tensor = torch.empty(0, dtype=state["dtype"]).set_(buffer, 0, state["shape"])
+        self.tensor = _tensor_on(pool["buffers"][state["number"]], state["dtype"], state["shape"])
         self._pool, self._number, self._lender = state["pool"], state["number"], state["lender"]
         self._free = pool["free"]
+
+
+def _tensor_on(storage, dtype, shape: tuple[int, ...]):
+    """A tensor of `dtype` and `shape` on `storage`, from its start."""
+    import torch
+
+    return torch.empty(0, dtype=dtype).set_(storage, 0, shape)
 
 
 def _forget_ended_workers() -> None:
@@ -120,7 +124,7 @@ class _Pool:
         else:
             return None
         self.free[number] = 0
-        return Lent(self, number, torch.empty(0, dtype=dtype).set_(self.buffers[number], 0, shape))
+        return Lent(self, number, _tensor_on(self.buffers[number], dtype, shape))
 
 
 _pool: _Pool | None = None  # this worker's, made on its first batch
@@ -136,8 +140,7 @@ def shared_tensor(array: np.ndarray, dtype, lend: bool):
         _pool = _Pool()
     lent = _pool.lend(array.shape, dtype) if lend else None
     if lent is None:
-        storage = torch.UntypedStorage._new_shared(array.size * dtype.itemsize)
-        tensor = torch.empty(0, dtype=dtype).set_(storage, 0, array.shape)
+        tensor = _tensor_on(torch.UntypedStorage._new_shared(array.size * dtype.itemsize), dtype, array.shape)
     np.copyto((lent.tensor if lent else tensor).numpy(), array)
     return lent or tensor
 

@@ -21,9 +21,10 @@ def loader(rows, batch_size: int, shuffle: bool = False, drop_last: bool = False
     `num_workers` processes read batches while the main process trains: they pay when the main process
     has work of its own (a model step) or the batches do (`pipeline=`), and for a stream, whose Parquet
     shards they decode in parallel. Each worker writes its batches' pixels into shared-memory buffers it
-    reuses, and the main process copies each batch out (its one step per batch), so that a worker can
-    reuse the buffer; plain reading of map-style rows, a copy out of the memory-mapped cache, is about as
-    fast with 0 workers.
+    reuses, and the main process's tensors are those buffers (a buffer is reused once no tensor is left
+    on it), so handing a batch over copies nothing. Load a stream with only the columns read
+    (`load_dataset(..., streaming=True, columns=[..., "view", "raw"])`): `datasets` reads every column
+    of a Parquet shard otherwise.
 
     Args:
         rows: rows from `pixels(dataset, "torch", ...)`: map-style or streamed.

@@ -36,7 +36,9 @@ def pixels(
     consecutive rows are read-only views of the Arrow cache. `loader` makes a torch DataLoader of them that
     reads whole batches. Streamed datasets (`streaming=True`) give an iterable of rows with
     `iter(batch_size)`, a torch IterableDataset when torch is installed; the other kind of rows is dropped
-    in Arrow, never decoded.
+    in Arrow, never decoded. A stream reads every column of its Parquet shards unless it was loaded with
+    `columns=` (`select_columns` does not reach the Parquet reader); keep `view` among them, which tells
+    raw rows from processed views.
 
     Args:
         dataset: one split, loaded (`datasets.Dataset`) or streamed (`datasets.IterableDataset`).
@@ -55,7 +57,8 @@ def pixels(
     Raises:
         ArgumentTypeError: `dataset` is not one split of a dataset (a TypeError).
         InvalidArgumentError: an unknown framework, kind of rows, pipeline or unsharp variant, views of a
-            config that has none, or a pipeline with views (a ValueError).
+            config that has none, or a pipeline with views (a ValueError); also rows of both kinds without a
+            `view` column to tell them apart (map-style at once, streamed at the first such batch).
 
     Shape:
         - numpy: raw mosaics (H, W) uint16, full frames included; views (H, W, 3) uint8 (uint16 for 16-bit
@@ -94,7 +97,8 @@ def pixels(
         raise InvalidArgumentError(f"rows must be one of {ROW_KINDS}, got {rows!r}")
     if rows == "views" and "view" not in dataset.features:
         raise InvalidArgumentError(
-            "this dataset has no processed views (drone_full and drone_classification hold raw rows only)"
+            "this dataset has no processed views (drone_full and drone_classification hold raw rows only), or its "
+            "'view' column was left out: keep 'view' in the columns read"
         )
     if pipeline is not None and rows != "raw":
         raise InvalidArgumentError(f"pipeline={pipeline!r} processes raw rows; it cannot be given with rows={rows!r}")

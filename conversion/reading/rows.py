@@ -6,7 +6,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
-from .batches import Converter, rows_of, wanted
+from .batches import Converter, refuse_unmarked, rows_of, wanted
 
 
 class _MappedPixels:
@@ -81,6 +81,7 @@ class PixelRows:
         if "view" in read:
             self._positions = np.flatnonzero(wanted(self._source[:]["view"], rows).to_numpy())
         else:
+            refuse_unmarked(dataset.data.column(pixel), pixel)
             self._positions = np.arange(len(dataset))
 
     def __len__(self) -> int:
