@@ -235,10 +235,15 @@ def stream_rate(code: str, *args: str, env: dict | None = None) -> dict:
     }
 
 
+def raw_shards(package: Path) -> tuple[list[Path], int]:
+    """The microscopy train raw shards, and their rows."""
+    shards = sorted((package / "microscopy/train").glob("*-raw_scale*.parquet"))
+    return shards, sum(pq.ParquetFile(shard).metadata.num_rows for shard in shards)
+
+
 def raw_bytes_per_row(package: Path) -> float:
     """Stored bytes of the microscopy train raw shards per raw row: what a stream of them downloads."""
-    shards = sorted((package / "microscopy/train").glob("*-raw_scale*.parquet"))
-    rows = sum(pq.ParquetFile(shard).metadata.num_rows for shard in shards)
+    shards, rows = raw_shards(package)
     return sum(shard.stat().st_size for shard in shards) / rows
 
 
@@ -247,7 +252,7 @@ def bench_stream(work: Path, scale: float, package: Path) -> dict:
     server, in one process (`pixels(...).iter(100)`), through `loader` with 2 workers, and row by row through
     a plain DataLoader with 2 workers (local); baselines: pyarrow's one-thread decoding of the same rows (the
     floor), and WebDataset's `.npy` tar shards of the same tiles from the same kind of server."""
-    wanted = str(STREAM_ROWS)
+    wanted = str(min(STREAM_ROWS, raw_shards(package)[1]))  # streams stop at the last raw row, as the floor does
     result = {way: stream_rate(STREAM, str(package), way, wanted, "needed") for way in ("iter", "loader", "rows")}
     result["loader_all_columns"] = stream_rate(STREAM, str(package), "loader", wanted, "all")
     result["decode_floor_rows_per_s"] = stream_rate(DECODE_FLOOR, str(package), wanted)["rows_per_s"]

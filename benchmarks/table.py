@@ -76,6 +76,7 @@ def table(results: list[dict]) -> str:
         ("pyarrow decode floor, one thread rows/s", lambda r: rate(r["stream"]["decode_floor_rows_per_s"])),
         ("stream, pixels(...).iter(100) rows/s (x floor), first batch", streamed("iter")),
         ("stream, loader, 2 workers rows/s (x floor), first batch", streamed("loader")),
+        ("stream of all columns, loader, 2 workers rows/s (x floor), first batch", streamed("loader_all_columns")),
         ("stream, plain DataLoader by row, 2 workers rows/s (x floor), first row", streamed("rows")),
         ("HTTP, one process: stream / webdataset rows/s", over_http("iter")),
         ("HTTP, 2 workers: loader / webdataset rows/s", over_http("loader")),
