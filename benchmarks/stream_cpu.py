@@ -66,6 +66,8 @@ def main() -> None:
     parser.add_argument("package", type=Path, nargs="?", default=Path("/tmp/lens2logit-bench/package-1.0"))
     package = parser.parse_args().package
     shards = sorted((package / "microscopy/train").glob("*-raw_scale*.parquet"))[:SHARDS]
+    if not shards:
+        parser.error(f"{package} holds no microscopy/train raw shards: give a package, or run benchmarks/run.py first")
     ways = {
         "floor: ParquetFile.iter_batches": lambda: floor(shards),
         "fragment scan (datasets' call)": lambda: fragment_scan(shards),
