@@ -80,12 +80,15 @@ print(json.dumps({"rows": len(paths), "seconds": (time.perf_counter() - start) /
 
 STREAM = """
 import json, os, sys, time
-import datasets, torch
+import datasets, pyarrow, pyarrow.dataset, torch
 from lens2logit import loader, pixels
 source, way, rows_wanted, read = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 start = time.perf_counter()
-columns = {"columns": ["label", "view", "raw"]} if read == "needed" else {}  # "needed": as the README advises
-stream = datasets.load_dataset(source, "microscopy", split="train", streaming=True, **columns)
+options = {"columns": ["label", "view", "raw"]} if read != "all" else {}  # "needed": as the README advises
+if read == "prefetch":  # and pyarrow reading ahead, as the README advises over a network
+    ahead = pyarrow.CacheOptions(prefetch_limit=1, range_size_limit=128 << 20)
+    options["fragment_scan_options"] = pyarrow.dataset.ParquetFragmentScanOptions(cache_options=ahead)
+stream = datasets.load_dataset(source, "microscopy", split="train", streaming=True, **options)
 rows = pixels(stream, "torch" if way != "iter" else "numpy", columns=["label"])  # raw rows, exact values
 if way == "iter":  # one process: batches of 100
     batches = rows.iter(100)

@@ -260,7 +260,8 @@ def bench_stream(work: Path, scale: float, package: Path) -> dict:
         env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(work / f"home-{time.time_ns()}"),
                "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1"}  # fmt: skip
         for way in ("iter", "loader"):
-            result[f"http_{way}"] = stream_rate(STREAM, "bench/lens2logit", way, wanted, "needed", env=env)
+            for read, name in (("needed", f"http_{way}"), ("prefetch", f"http_{way}_prefetch")):
+                result[name] = stream_rate(STREAM, "bench/lens2logit", way, wanted, read, env=env)
     folder = work / f"webdataset-{scale}"
     shards, written = write_webdataset(package, folder, STREAM_ROWS)
     with HubServer("bench/webdataset", folder) as server:

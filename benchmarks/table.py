@@ -38,11 +38,12 @@ def streamed(way: str):
     return cell
 
 
-def over_http(way: str):
-    """A cell of rows/s over HTTP, the package's and WebDataset's, and their ratio."""
+def over_http(way: str, variant: str = ""):
+    """A cell of rows/s over HTTP, the package's (`variant`: "" or "_prefetch") and WebDataset's, and their ratio."""
 
     def cell(result: dict) -> str:
-        ours, theirs = (result["stream"][f"{name}_{way}"]["rows_per_s"] for name in ("http", "webdataset"))
+        keys = (f"http_{way}{variant}", f"webdataset_{way}")
+        ours, theirs = (result["stream"][key]["rows_per_s"] for key in keys)
         return f"{rate(ours)} / {rate(theirs)} ({ours / theirs:.2f}x)"
 
     return cell
@@ -80,6 +81,8 @@ def table(results: list[dict]) -> str:
         ("stream, plain DataLoader by row, 2 workers rows/s (x floor), first row", streamed("rows")),
         ("HTTP, one process: stream / webdataset rows/s", over_http("iter")),
         ("HTTP, 2 workers: loader / webdataset rows/s", over_http("loader")),
+        ("HTTP, one process, read ahead: stream / webdataset rows/s", over_http("iter", "_prefetch")),
+        ("HTTP, 2 workers, read ahead: loader / webdataset rows/s", over_http("loader", "_prefetch")),
         ("bytes a raw row: package / webdataset", lambda r: sizes.format(**r["stream"]["bytes_per_row"])),
         ("filters: one view, bytes read", lambda r: f"{r['selective_read']['one_view']:.0%}"),
         ("filters: one intensity, bytes read", lambda r: f"{r['selective_read']['one_intensity']:.0%}"),

@@ -10,6 +10,8 @@ from pathlib import Path
 import datasets
 import duckdb
 import numpy as np
+import pyarrow
+import pyarrow.dataset
 import pytest
 import torch
 from datasets.distributed import split_dataset_by_node
@@ -91,13 +93,15 @@ def test_ranks_and_loader_workers_see_every_raw_row_once(package, tmp_path):
 
 def test_streams_of_only_the_columns_they_need(package, archive_dir, tmp_path):
     """`load_dataset(..., streaming=True, columns=...)`, which the README advises for streams (Parquet then
-    reads only those columns): the same raw rows in the same order with their stored pixels, also with
-    `filters` keeping raw rows only; without `view`, rows of both kinds cannot be told apart, and pixels
-    says so instead of reading processed-view rows as mosaics."""
+    reads only those columns), with pyarrow reading ahead as it advises over a network: the same raw rows
+    in the same order with their stored pixels, also with `filters` keeping raw rows only; without `view`,
+    rows of both kinds cannot be told apart, and pixels says so instead of reading processed-view rows as
+    mosaics."""
     load = functools.partial(datasets.load_dataset, str(package), "microscopy", split="test")
     full = load(streaming=True).select_columns(["image_id", "intensity", "view"])
     expected = [(row["image_id"], row["intensity"]) for row in full if row["view"] == 0]
-    narrow = load(streaming=True, columns=["image_id", "view", "intensity", "raw"])
+    ahead = pyarrow.dataset.ParquetFragmentScanOptions(cache_options=pyarrow.CacheOptions(prefetch_limit=1))
+    narrow = load(streaming=True, columns=["image_id", "view", "intensity", "raw"], fragment_scan_options=ahead)
     seen = []
     for batch in pixels(narrow, columns=["image_id", "intensity"]).iter(16):
         for mosaic, image_id, intensity in zip(batch["raw"], batch["image_id"], batch["intensity"], strict=True):
