@@ -16,12 +16,14 @@ reused. Measured, each against its baseline:
   persistent workers, 5 epochs timed after a first one), and with `pipeline=` (timed after the
   first batch); baselines: tifffile on the loose TIFFs of the same rows, in process and through a
   plain torch Dataset and DataLoader with 2 workers, and copying the same bytes in memory (memcpy).
-- streaming the same raw rows (the first 2,000) from the local package and over HTTP from a local
-  Hub-compatible server: `pixels(...).iter(100)` in one process, `loader` with 2 workers, and (local)
+- streaming the same raw rows (the first 2,000, or all when fewer) from the local package and over
+  HTTP from a local Hub-compatible server, loaded with `columns=` (once also without, and over HTTP
+  also reading ahead): `pixels(...).iter(100)` in one process, `loader` with 2 workers, and (local)
   a plain DataLoader with 2 workers row by row; rows/s after the first batch, and the seconds from
-  `load_dataset` to it; baselines: pyarrow decoding the same rows from the local shards in one
-  thread (the floor), and `webdataset` streaming the same tiles as `.npy` in tar shards from the
-  same kind of server, in one process and with 2 workers; bytes a row each downloads.
+  `load_dataset` to it, each the best of three runs; baselines: pyarrow decoding the same rows from
+  the local shards in one thread (the floor), and `webdataset` streaming the same tiles as `.npy` in
+  tar shards from the same kind of server, in one process and with 2 workers; bytes a row each
+  downloads.
 - selective read with `filters=`: bytes read vs a full load.
 - size: package bytes vs archive bytes.
 Heavy steps run in subprocesses, so peak RSS and cold caches are per step.
@@ -106,7 +108,7 @@ def run_child(code: str, *args: str, env: dict | None = None) -> tuple[dict, flo
 def raw_rows(package: Path, rows: int):
     """(raw, label) of the first `rows` raw rows of microscopy train in package order: what the stream reads."""
     seen = 0
-    for shard in sorted((package / "microscopy/train").glob("*-raw_scale*.parquet")):
+    for shard in raw_shards(package)[0]:
         for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=["raw", "label"]):
             raw = batch.column("raw")  # an Array2D extension array once `datasets` is imported
             raw = raw.storage if isinstance(raw, pa.ExtensionArray) else raw

@@ -113,8 +113,14 @@ def test_streams_of_only_the_columns_they_need(package, archive_dir, tmp_path):
     unmarked = load(streaming=True, columns=["image_id", "raw"])
     with pytest.raises(ValueError, match=r"rows have no 'raw' pixels: they are rows of the other kind.*keep 'view'"):
         list(pixels(unmarked))
+    loaded = load(cache_dir=str(tmp_path))
     with pytest.raises(ValueError, match=r"rows have no 'raw' pixels"):
-        pixels(load(cache_dir=str(tmp_path)).remove_columns(["view"]))
+        pixels(loaded.remove_columns(["view"]))  # the table's own rows: at once
+    with pytest.raises(ValueError, match=r"rows have no 'raw' pixels"):
+        pixels(loaded.shuffle(seed=0).remove_columns(["view"]))[:]  # rows mapped through indices: when read
+    raw_only = loaded.filter(lambda view: view == 0, input_columns="view").remove_columns(["view"])
+    rows = pixels(raw_only, columns=["image_id", "intensity"])[:]  # raw rows picked by the user: nothing refused
+    assert list(zip(rows["image_id"], rows["intensity"].tolist(), strict=True)) == expected
 
 
 def test_duckdb_of_the_hub_viewer_reads_the_shards(package, archive_dir):

@@ -46,6 +46,7 @@ class Converter:
         """The kept columns of `table`; `pixels`, when given, is the pixel column already as numpy."""
         pixel = self.kept[0]
         if pixels is None:
+            refuse_unmarked(table.column(pixel), pixel)
             pixels = _pixel_array(table.column(pixel), self.features[pixel])
         if self.processing is not None:
             batch = {"rgb": self._processed(pixels)}

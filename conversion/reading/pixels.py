@@ -58,7 +58,8 @@ def pixels(
         ArgumentTypeError: `dataset` is not one split of a dataset (a TypeError).
         InvalidArgumentError: an unknown framework, kind of rows, pipeline or unsharp variant, views of a
             config that has none, or a pipeline with views (a ValueError); also rows of both kinds without a
-            `view` column to tell them apart (map-style at once, streamed at the first such batch).
+            `view` column to tell them apart (rows of a loaded dataset's own table at once, others at the
+            first batch holding such rows).
 
     Shape:
         - numpy: raw mosaics (H, W) uint16, full frames included; views (H, W, 3) uint8 (uint16 for 16-bit

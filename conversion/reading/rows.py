@@ -81,7 +81,8 @@ class PixelRows:
         if "view" in read:
             self._positions = np.flatnonzero(wanted(self._source[:]["view"], rows).to_numpy())
         else:
-            refuse_unmarked(dataset.data.column(pixel), pixel)
+            if self._pixels is not None:  # the table's own rows: refused at once (through Arrow, batch by batch)
+                refuse_unmarked(dataset.data.column(pixel), pixel)
             self._positions = np.arange(len(dataset))
 
     def __len__(self) -> int:
