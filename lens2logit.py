@@ -18,6 +18,10 @@ them that reads whole batches and, with `num_workers`, hands them over in shared
 `process(raw, pipeline, camera)` runs the authors' twelve processing pipelines (`PIPELINES`, camera
 parameters in `CAMERAS`) on raw mosaics of any intensity: numpy for one mosaic, torch for batches on
 the CPU or a GPU, differentiable.
+
+`drift.evaluate(model, split)` measures any model over every intensity and pipeline of a split, with
+bootstrap intervals, a table and a heatmap; `drift.cross_matrix` runs the authors' 12 x 12 study
+(`drift` is imported on first use: it needs torch).
 """
 
 from dataclasses import dataclass
@@ -150,3 +154,12 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
         with Archive(source) as archive:
             for _, key, table in index.tables(archive, split):
                 yield key, table
+
+
+def __getattr__(name: str):
+    """`drift`, imported on first use (it imports torch)."""
+    if name == "drift":
+        import _lens2logit.drift
+
+        return _lens2logit.drift
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,8 @@ PUBLIC = [
     "_lens2logit.processing.recipe",  # Camera
     "_lens2logit.reading.pixels",  # pixels
     "_lens2logit.reading.loader",  # loader
+    "_lens2logit.drift.evaluation",  # drift.evaluate
+    "_lens2logit.drift.metrics",  # drift.Metric
 ]
 PIPELINE = "bilinear-sharpening_filter-gaussian_denoising"
 

@@ -207,3 +207,34 @@ def infos(args: argparse.Namespace) -> int:
     write_infos(args.out, published_infos())
     print(f"wrote the published infos to {args.out}")
     return 0
+
+
+def drift(args: argparse.Namespace) -> int:
+    import datasets
+
+    from ..drift.evaluation import evaluate
+    from ..drift.files import report_folder, write
+    from ..drift.models import load_models
+
+    local = Path(args.package).exists()
+    models = load_models(args.model)
+    split = datasets.load_dataset(str(args.package), args.config, split=args.split, cache_dir=args.cache_dir)
+    with report_folder(args.out, args.overwrite, inputs=[Path(args.package)] if local else []) as folder:
+        report = evaluate(
+            models,
+            split,
+            intensities=args.intensities,
+            pipelines=args.pipelines,
+            rows=args.rows,
+            inputs=args.inputs,
+            device=args.device,
+            batch_size=args.batch_size,
+            resamples=args.resamples,
+            seed=args.seed,
+            progress=not args.no_progress,
+            source=str(Path(args.package).resolve()) if local else args.package,
+        )
+        written = write(report, folder)
+    print(report)
+    print(f"wrote {', '.join(written)} to {args.out}")
+    return 0

@@ -21,6 +21,7 @@ example:
   lens2logit check /tmp/l2l-archive
   lens2logit convert /tmp/l2l-archive /tmp/l2l-package
   lens2logit summary /tmp/l2l-package --config drone
+  lens2logit drift /tmp/l2l-package --config microscopy --split test --model my_models:build --out /tmp/drift
 """
 
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_push(subcommands)
     _add_summary(subcommands)
     _add_infos(subcommands)
+    _add_drift(subcommands)
     return parser
 
 
@@ -191,3 +193,29 @@ def _add_infos(subcommands) -> None:
     infos.add_argument("out", type=Path, help="file to write")
     infos.add_argument("--overwrite", action="store_true", help="replace OUT if it is a dataset_infos.json")
     infos.set_defaults(run=commands.infos)
+
+
+def _add_drift(subcommands) -> None:
+    drift = subcommands.add_parser(
+        "drift",
+        help="evaluate a model over every intensity and pipeline of a split: drift.csv, drift.json, heatmaps",
+        epilog="MODULE:CALLABLE is imported (a module, or a .py file) and called with no arguments; it returns a "
+        "model or a dict of models by name. A TorchScript file (.pt) is taken too.",
+    )
+    drift.add_argument("package", help="a package folder, or a Hub id ORG/NAME")
+    drift.add_argument("--config", default="microscopy", help="microscopy (default), drone or drone_classification")
+    drift.add_argument("--split", default="test", help="the split to evaluate (default test)")
+    drift.add_argument("--model", required=True, help="MODULE:CALLABLE returning a model or a dict of them, or a .pt")
+    drift.add_argument("--out", required=True, type=Path, help="folder to write the report into")
+    drift.add_argument("--overwrite", action="store_true", help="replace OUT if it holds a drift report only")
+    drift.add_argument("--intensities", nargs="+", type=float, help="intensities to evaluate (default all 7)")
+    drift.add_argument("--pipelines", nargs="+", help="pipelines to evaluate (default all 12)")
+    drift.add_argument("--rows", choices=["raw", "views"], default="raw", help="views: also the stored views at 1.00")
+    drift.add_argument("--inputs", choices=["rgb", "raw"], default="rgb", help="raw: models take the mosaics")
+    drift.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
+    drift.add_argument("--batch-size", type=_at_least(1), default=32, help="raw rows a batch (default 32)")
+    drift.add_argument("--resamples", type=_at_least(1), default=1000, help="bootstrap resamples (default 1000)")
+    drift.add_argument("--seed", type=_non_negative, default=0, help="seed of the bootstrap (default 0)")
+    drift.add_argument("--cache-dir", help="datasets cache folder (default: the datasets cache)")
+    drift.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    drift.set_defaults(run=commands.drift)
