@@ -11,6 +11,7 @@ from helpers import read_labels, source_frame, source_mask, source_raw, source_t
 from sklearn import metrics
 
 from _lens2logit.drift import passes
+from _lens2logit.drift.bootstrap import nanquantile_rows
 from _lens2logit.drift.metrics import Outputs, metric_values
 from _lens2logit.drift.tasks import BINARY, CLASSIFICATION, SEGMENTATION, Task
 from _lens2logit.errors import InvalidArgumentError, Lens2LogitError
@@ -368,3 +369,14 @@ def test_a_model_of_the_wrong_shape_and_a_config_without_labels(package, cache):
         drift.evaluate(lambda rgb: rgb.mean((2, 3)), split.select(range(3)), intensities=[1.0], pipelines=SOME[:1])
     with pytest.raises(Lens2LogitError, match="no labels or tile masks"):
         drift.evaluate(lambda rgb: rgb, load(package, "drone_full", cache))
+
+
+def test_the_row_quantiles_equal_numpys_nanquantile():
+    rng = np.random.default_rng(0)
+    values = rng.random((300, 41))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[3], values[4, 1:], values[5] = np.nan, np.nan, np.round(values[5], 1)  # none, one, and ties
+    for q in (0.0, 0.025, 0.5, 0.975, 1.0):
+        with pytest.warns(RuntimeWarning, match="All-NaN slice"):
+            expected = np.nanquantile(values, q, axis=1)
+        np.testing.assert_allclose(nanquantile_rows(values, q), expected, rtol=0, atol=1e-12, equal_nan=True)

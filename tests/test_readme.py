@@ -47,12 +47,12 @@ def run_snippet(code: str, tmp_path, package, archive=None) -> subprocess.Comple
 
 
 # What marks the snippets that a test below runs and checks the output of; the others only need to run.
-OWN_TESTS = ("PIPELINES", "DataLoader", "tiles = ", "map_batches")
+OWN_TESTS = ("PIPELINES", "DataLoader", "tiles = ", "map_batches", "drift.evaluate")
 
 
 def test_every_python_snippet_has_a_test():
-    assert len(SNIPPETS) == 9
-    assert sum(any(marker in code for marker in OWN_TESTS) for code in SNIPPETS) == 7
+    assert len(SNIPPETS) == 10
+    assert sum(any(marker in code for marker in OWN_TESTS) for code in SNIPPETS) == 8
 
 
 OTHERS = [code for code in SNIPPETS if not any(marker in code for marker in OWN_TESTS)]
@@ -125,3 +125,18 @@ def test_performance_table_is_the_one_of_benchmarks_results(monkeypatch):
     results = json.loads((benchmarks / "results.json").read_text())["results"]
     assert [result["scale"] for result in results] == [0.32, 1.0]
     assert f"{table.TABLE_START}\n{table.table(results)}\n{table.TABLE_END}" in README
+
+
+def test_drift_snippet_prints_the_summary_and_the_table_columns(package, tmp_path):
+    (snippet,) = [code for code in SNIPPETS if "drift.evaluate" in code]
+    result = run_snippet(snippet, tmp_path, package)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "microscopy/test: 9 images, 95% intervals from 1000 bootstrap resamples of them"
+    assert lines[1] == "model model, accuracy:"
+    assert "mean over the 24 conditions" in result.stdout
+    columns = (
+        "['model', 'intensity', 'pipeline', 'metric', 'value', 'low', 'high', 'n', 'delta', 'delta_low', 'delta_high']"
+    )
+    assert lines[-1] == columns
+    assert (tmp_path / "l2l-heatmap.png").read_bytes()[:4] == b"\x89PNG"

@@ -6,8 +6,6 @@ across the table, and its interval is NaN once one resample leaves a metric unde
 image of a class), where this one leaves such resamples out.
 """
 
-import warnings
-
 import numpy as np
 
 from ..errors import InvalidArgumentError
@@ -22,12 +20,24 @@ def draws(images: int, resamples: int, seed: int) -> np.ndarray:
     return np.vstack([np.arange(images)[None], drawn])
 
 
-def interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    """The percentile interval of the resampled `values[1:]` (NaN resamples left out)."""
-    with warnings.catch_warnings():  # a metric undefined in every resample: its interval is NaN
-        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-        low, high = np.nanquantile(values[1:], [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(low), float(high)
+def intervals(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile interval of each row of `values` (statistics, 1 + resamples) from its resamples
+    `values[:, 1:]`, NaN resamples left out: (low, high), one value a row, NaN for a row without any."""
+    return tuple(nanquantile_rows(values[:, 1:], q) for q in ((1 - confidence) / 2, (1 + confidence) / 2))
+
+
+def nanquantile_rows(values: np.ndarray, q: float) -> np.ndarray:
+    """`np.nanquantile(values, q, axis=1)` (its default, linear method) for all rows in one sort: numpy computes
+    rows that hold NaN one at a time, 40x slower for a report's thousands of statistics."""
+    ordered = np.sort(values, axis=1)  # NaN last
+    valid = (~np.isnan(values)).sum(axis=1)
+    position = q * np.maximum(valid - 1, 0)
+    below = np.floor(position).astype(int)
+    above = np.minimum(below + 1, np.maximum(valid - 1, 0))
+    rows = np.arange(len(values))
+    low, high = ordered[rows, below], ordered[rows, above]
+    quantile = low + (high - low) * (position - below)
+    return np.where(valid > 0, quantile, np.nan)
 
 
 def check_confidence(confidence: float) -> None:

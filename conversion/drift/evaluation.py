@@ -12,9 +12,9 @@ from ..facts import DATA_VERSION, INTENSITIES
 from ..processing.recipe import PIPELINES, check_unsharp
 from . import bootstrap
 from .metrics import Metric, metric_values
-from .passes import RAW_INPUTS, STORED, Grid, Pass
+from .passes import Grid, Pass
 from .report import COLUMNS, DriftReport
-from .tasks import SEGMENTATION, task_of
+from .tasks import RAW_INPUTS, SEGMENTATION, STORED, task_of
 
 INPUTS = ("rgb", "raw")
 ROWS = ("raw", "views")
@@ -205,21 +205,27 @@ def _references(reference, models: dict, grid: Grid) -> dict[str, tuple[float, s
 
 
 def _table(task, models, grid, outputs, drawn, extra, references, confidence) -> pd.DataFrame:
-    records = []
+    """The table's rows: each metric's value and interval, and its paired delta to the model's reference, with all
+    the intervals of a model computed at once."""
+    parts = []
     for name in models:
         values = {c: metric_values(task, outputs[(name, *c)], drawn, extra) for c in grid.conditions()}
         reference = values[references[name]]
+        keys, resampled, deltas = [], [], []
         for (intensity, pipeline), found in values.items():
-            for metric, resampled in found.items():
+            for metric, statistic in found.items():
                 n = _images(task, outputs[name, intensity, pipeline], metric)
-                if not n:
-                    continue  # a class with no image in the split
-                delta = resampled - reference[metric]
-                records.append(
-                    (name, intensity, pipeline, metric, float(resampled[0]), *bootstrap.interval(resampled, confidence))
-                    + (n, float(delta[0]), *bootstrap.interval(delta, confidence))
-                )
-    return pd.DataFrame.from_records(records, columns=COLUMNS)
+                if n:  # not a class without an image in the split
+                    keys.append((name, intensity, pipeline, metric, n))
+                    resampled.append(statistic)
+                    deltas.append(statistic - reference[metric])
+        resampled, deltas = np.array(resampled), np.array(deltas)
+        low, high = bootstrap.intervals(resampled, confidence)
+        delta_low, delta_high = bootstrap.intervals(deltas, confidence)
+        part = pd.DataFrame.from_records(keys, columns=["model", "intensity", "pipeline", "metric", "n"])
+        part = part.assign(value=resampled[:, 0], low=low, high=high, delta=deltas[:, 0])
+        parts.append(part.assign(delta_low=delta_low, delta_high=delta_high))
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
 def _images(task, outputs, metric: str) -> int:

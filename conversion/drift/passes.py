@@ -16,10 +16,7 @@ from ..processing.dispatch import process
 from ..processing.recipe import RAW_FULL_SCALE
 from ..reading.pixels import pixels
 from .metrics import Metric, Outputs
-from .tasks import SEGMENTATION, Task
-
-STORED = "stored:"  # the pipeline of a stored view: `stored:<view>`
-RAW_INPUTS = "raw"  # the pipeline of mosaics given to the models as they are
+from .tasks import RAW_INPUTS, SEGMENTATION, STORED, Task
 
 
 @dataclass(frozen=True)

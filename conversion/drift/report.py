@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..errors import InvalidArgumentError
 from ..output import write_text_atomically
+from .tasks import STORED
 
 COLUMNS = ["model", "intensity", "pipeline", "metric", "value", "low", "high", "n", "delta", "delta_low", "delta_high"]
 
@@ -48,15 +49,22 @@ class DriftReport:
 
     def pivot(self, metric: str, model: str | None = None, column: str = "value") -> pd.DataFrame:
         """Intensities (rows, highest first) x pipelines (columns, in the order evaluated) of one metric's
-        `column` (`value`, `low`, `delta`, ...) for one model (the only one, unless named)."""
+        `column` (`value`, `low`, `delta`, ...) for one model (the only one, unless named); the stored views,
+        when evaluated, are a first row `stored`."""
         rows = self._rows(metric, model)
-        pivot = rows.pivot(index="intensity", columns="pipeline", values=column)
-        return pivot.loc[sorted(pivot.index, reverse=True), list(dict.fromkeys(rows["pipeline"]))]
+        stored = rows["pipeline"].str.startswith(STORED)
+        computed = rows[~stored].pivot(index="intensity", columns="pipeline", values=column)
+        computed = computed.loc[sorted(computed.index, reverse=True), list(dict.fromkeys(rows[~stored]["pipeline"]))]
+        if not stored.any():
+            return computed
+        views = rows[stored].assign(intensity="stored", pipeline=rows[stored]["pipeline"].str.removeprefix(STORED))
+        views = views.pivot(index="intensity", columns="pipeline", values=column).reindex(columns=computed.columns)
+        return pd.concat([views, computed])
 
     def summary(self, metric: str | None = None) -> dict:
         """For each model, of `metric` (the headline one by default): the reference condition and its value,
         the worst condition and its drop below the reference, the mean over all conditions, and the drop at
-        each intensity (the reference value minus the mean over that intensity's pipelines)."""
+        each intensity (the reference value minus the mean over that intensity's computed pipelines)."""
         metric = metric or self.metrics[0]
         found = {}
         for model in self.evaluated["models"]:
@@ -65,7 +73,8 @@ class DriftReport:
             at = rows[(rows["intensity"] == reference["intensity"]) & (rows["pipeline"] == reference["pipeline"])]
             value = float(at["value"].iloc[0])
             worst = rows.loc[rows["value"].idxmin()]
-            by_intensity = rows.groupby("intensity", sort=False)["value"].mean()
+            computed = rows[~rows["pipeline"].str.startswith(STORED)]
+            by_intensity = computed.groupby("intensity", sort=False)["value"].mean()
             found[model] = {
                 "metric": metric,
                 "reference": {**reference, "value": value},
@@ -130,7 +139,8 @@ class DriftReport:
         from .plots import against_intensity
 
         metric = metric or self.metrics[0]
-        bands = [self.pivot(metric, model, column) for column in ("value", "low", "high")]
+        bands = [self.pivot(metric, model, column).drop(index="stored", errors="ignore") for column in COLUMNS[4:7]]
+        bands = [band.set_axis(band.index.astype(float)).astype(float) for band in bands]  # without the stored views
         return against_intensity(*bands, f"{metric}, {self._title(model)}")
 
     def _significant(self, metric: str, model: str | None) -> pd.DataFrame:

@@ -6,6 +6,8 @@ import datasets
 
 from ..errors import InvalidArgumentError
 
+STORED = "stored:"  # the pipeline of a stored view: `stored:<view>`
+RAW_INPUTS = "raw"  # the pipeline of mosaics given to the models as they are
 CLASSIFICATION, BINARY, SEGMENTATION = "classification", "binary classification", "segmentation"
 # The metrics of each task, in the order the table gives them; the first is the headline one.
 METRICS = {
