@@ -31,6 +31,7 @@ def microscopy_features(view_dtype: str = "uint8", classes: tuple[str, ...] = MI
             "authors_excluded": datasets.Value("bool"),
             "slide": datasets.Value("int32"),
             "zone": datasets.Value("int32"),
+            "label_order": datasets.Value("int32"),
             **_condition_and_pixels(view_dtype),
         }
     )

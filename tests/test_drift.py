@@ -9,6 +9,7 @@ import pytest
 import torch
 from helpers import read_labels, source_frame, source_mask, source_raw, source_tile, source_view
 from sklearn import metrics
+from sklearn.model_selection import StratifiedShuffleSplit
 
 from _lens2logit.drift import passes
 from _lens2logit.drift.bootstrap import nanquantile_rows
@@ -380,3 +381,32 @@ def test_the_row_quantiles_equal_numpys_nanquantile():
         with pytest.warns(RuntimeWarning, match="All-NaN slice"):
             expected = np.nanquantile(values, q, axis=1)
         np.testing.assert_allclose(nanquantile_rows(values, q), expected, rtol=0, atol=1e-12, equal_nan=True)
+
+
+def test_the_authors_folds_from_the_written_recipe(package, archive_dir, cache):
+    """Their filter (codes of the allow-list with at least 5 lines, not the invalid file), their label-file order,
+    StratifiedShuffleSplit(n_splits=5, train_size=0.8, random_state=1); the first fold is the package's split."""
+    lines = [
+        line.split() for line in (archive_dir / "microscopy/labels/Ma190c_annotations.dat").read_text().splitlines()
+    ]
+    allowed = "BAS EBO EOS KSC LYA LYT MMZ MOB MON MYB MYO NGB NGS PMB PMO UNC".split()
+    counts = {code: sum(1 for _, c in lines if c == code) for _, code in lines}
+    classes = sorted(code for code, count in counts.items() if code in allowed and count > 4)
+    kept = [
+        (name, code) for name, code in lines if code in classes and name != "Ma190c_lame3_zone13_composite_Mcropped_2"
+    ]
+    splitter = StratifiedShuffleSplit(n_splits=5, train_size=0.8, random_state=1)
+    expected = [
+        {kept[i][0] for i in test} for _, test in splitter.split(np.zeros(len(kept)), [code for _, code in kept])
+    ]
+    dataset = datasets.load_dataset(str(package), "microscopy", cache_dir=cache)
+    found = drift.folds(dataset)
+    assert [set(fold.test) for fold in found] == expected
+    assert all(set(fold.train) == {name for name, _ in kept} - set(fold.test) for fold in found)
+    assert set(found[0].test) == set(dataset["test"]["image_id"])
+    assert set(found[1].test) != set(found[0].test)
+    rows = found[1].splits(dataset)
+    assert set(rows["test"]["image_id"]) == set(found[1].test)
+    assert rows["test"].num_rows == len(found[1].test) * 19  # every intensity and view of each image
+    with pytest.raises(InvalidArgumentError, match="no label_order column: .* convert the archive again"):
+        drift.folds(dataset.remove_columns("label_order"))

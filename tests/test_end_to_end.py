@@ -179,8 +179,8 @@ VIEW_ORDER = [
     for denoising in ("gaussian_denoising", "median_denoising")
 ]
 COLUMN_ORDER = {
-    "microscopy": ["image_id", "preview", "label", "annotation", "authors_excluded", "slide", "zone", "view",
-                   "intensity", "raw", "rgb"],
+    "microscopy": ["image_id", "preview", "label", "annotation", "authors_excluded", "slide", "zone", "label_order",
+                   "view", "intensity", "raw", "rgb"],
     "drone": ["image_id", "preview", "mask", "car_fraction", "frame_id", "frame", "authors_split", "view",
               "intensity", "raw", "rgb"],
     "drone_full": ["image_id", "preview", "mask", "frame_id", "intensity", "raw"],

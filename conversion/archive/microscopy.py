@@ -36,6 +36,7 @@ class MicroscopyImage:
     annotation: str  # the class code exactly as in the label file
     split: str
     authors_excluded: bool
+    label_order: int  # the image's place in the label file (0-based), the order of the authors' split
 
 
 @dataclass
@@ -68,6 +69,7 @@ class MicroscopyIndex(TileRows):
             "label": [self.label_id(row.annotation) for row in rows],
             "annotation": [row.annotation for row in rows],
             "authors_excluded": [row.authors_excluded for row in rows],
+            "label_order": [row.label_order for row in rows],
         }
 
 
@@ -125,11 +127,12 @@ def index_microscopy(archive: Archive, allow_missing: bool = False) -> Microscop
     classes = authors_classes(labels)
     excluded = _authors_excluded(labels, classes)
     splits = stratified_split(codes, excluded)
+    order = {name: position for position, name in enumerate(labels)}  # labels are in file order
     index_images = {}
     for image_id in image_ids:
         slide, zone = slide_zone(image_id, archive.where(reference.files[image_id]))
         index_images[image_id] = MicroscopyImage(
-            image_id, slide, zone, codes[image_id], splits[image_id], image_id in excluded
+            image_id, slide, zone, codes[image_id], splits[image_id], image_id in excluded, order[image_id]
         )
     return MicroscopyIndex(index_images, ordered, view_dtype(archive, ordered), classes, problems.found)
 

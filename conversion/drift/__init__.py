@@ -1,12 +1,14 @@
 """Drift evaluation: any model's metrics over the intensities and pipelines of a split, with intervals.
 
 `evaluate` gives a `DriftReport` (a tidy table, pivots, a summary, CSV and JSON, a heatmap and a plot
-against intensity); `cross_matrix` the authors' train-pipeline x test-pipeline study; `Metric` adds a metric.
+against intensity); `cross_matrix` the authors' train-pipeline x test-pipeline study, `folds` their 5 folds;
+`Metric` adds a metric.
 """
 
 from .cross import CrossReport, cross_matrix
 from .evaluation import evaluate
+from .folds import Fold, folds
 from .metrics import Metric
 from .report import DriftReport
 
-__all__ = ["CrossReport", "DriftReport", "Metric", "cross_matrix", "evaluate"]
+__all__ = ["CrossReport", "DriftReport", "Fold", "Metric", "cross_matrix", "evaluate", "folds"]

@@ -45,13 +45,13 @@ class Pass:
 
     def run(self, split, batch_size: int, progress: bool) -> dict[tuple[str, float, str], Outputs]:
         """Read `split`'s rows and give them to the models; the outputs by (model, intensity, pipeline)."""
-        per_condition = _images_per_condition(split)
-        conditions = len(self.grid.conditions())
+        per_condition = _images_per_condition(split)  # None for a stream: progress in images processed
         shown = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} conditions [{elapsed}<{remaining}]"
-        with tqdm(total=conditions, disable=not progress, desc="drift", bar_format=shown) as bar:
+        layout = {"total": len(self.grid.conditions()), "bar_format": shown} if per_condition else {"unit": " images"}
+        with tqdm(disable=not progress, desc="drift", **layout) as bar:
             for intensity, pipeline, ids, inputs, truth in self._batches(split, batch_size):
                 self._give(intensity, pipeline, ids, inputs, truth)
-                bar.update(len(ids) / per_condition if per_condition else 0)
+                bar.update(len(ids) / per_condition if per_condition else len(ids))
         return self._outputs()
 
     def _batches(self, split, batch_size: int) -> Iterator[tuple]:
@@ -171,12 +171,14 @@ class Pass:
 
 
 def _images_per_condition(split) -> int | None:
-    """The images of one condition (raw rows at 1.00) of a loaded split; None for a stream."""
+    """The labelled images of one condition (raw rows at 1.00) of a loaded split; None for a stream."""
     if not hasattr(split, "__len__"):
         return None
-    columns = ["intensity", "view"] if "view" in split.features else ["intensity"]
+    columns = [name for name in ("intensity", "view", "label") if name in split.features]
     table = split.select_columns(columns).with_format("arrow")[:]
     full = pc.equal(table["intensity"], 1.0)
     if "view" in columns:
         full = pc.and_(full, pc.equal(table["view"], 0))
+    if "label" in columns:  # images whose label is -1 are left out
+        full = pc.and_(full, pc.greater_equal(table["label"], 0))
     return pc.sum(full).as_py() or None

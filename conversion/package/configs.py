@@ -130,6 +130,8 @@ CONFIGS: dict[str, ConfigSpec] = {
                 "annotation": "the class code exactly as in the label file (nothing annotated is dropped)",
                 "authors_excluded": "true for images the authors left out of training (kept here, flagged)",
                 "slide, zone": "slide (`lameN`) and zone (`zoneN`) read from the name, for grouped splits",
+                "label_order": "the image's place in the label file (0-based, lines in file order): the order the "
+                "authors' split and folds take the images in (`drift.folds`)",
                 **_CONDITION_COLUMNS,
                 "raw": f"{BAYER_PATTERN} Bayer mosaic exactly as in the TIFF (uint16 256x256); null on view rows",
             },

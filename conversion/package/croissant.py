@@ -225,6 +225,7 @@ _DESCRIPTIONS = {
     "authors_excluded": "Whether the authors' loader drops the image.",
     "slide": "The slide number, from `lameN` in the name.",
     "zone": "The zone number, from `zoneN` in the name.",
+    "label_order": "The image's 0-based place in the label file, the order of the authors' split and folds.",
     "mask": "The car mask (1-bit PNG).",
     "car_fraction": "The fraction of the mask's pixels that are car.",
     "frame_id": "The NN of the tiles cut from the full frame.",

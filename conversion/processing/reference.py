@@ -1,6 +1,7 @@
 """The numpy reference of the twelve pipelines (see `recipe`): one mosaic (H, W) -> (H, W, 3) float64,
 computed with the libraries the authors used (colour-demosaicing, scipy, scikit-image)."""
 
+import functools
 import warnings
 
 import numpy as np
@@ -8,15 +9,6 @@ from scipy import ndimage
 from scipy.signal import convolve2d
 from skimage.color import rgb2yuv, yuv2rgb
 from skimage.filters import unsharp_mask
-
-with warnings.catch_warnings():  # colour warns on import that matplotlib (plotting only) is absent
-    warnings.simplefilter("ignore")
-    from colour_demosaicing import (
-        demosaicing_CFA_Bayer_bilinear,
-        demosaicing_CFA_Bayer_Malvar2004,
-        demosaicing_CFA_Bayer_Menon2007,
-    )
-
 
 from ..errors import InvalidArgumentError
 from ..facts import BAYER_PATTERN, DEMOSAICING, DENOISING, SHARPENING
@@ -50,13 +42,20 @@ def normalised(raw: np.ndarray) -> np.ndarray:
     return raw.astype(np.float64)
 
 
-_DEMOSAIC = dict(
-    zip(
-        DEMOSAICING,
-        (demosaicing_CFA_Bayer_bilinear, demosaicing_CFA_Bayer_Malvar2004, demosaicing_CFA_Bayer_Menon2007),
-        strict=True,
-    )
-)
+@functools.cache
+def _demosaicing() -> dict:
+    """colour-demosaicing's three functions by name, imported on first use: colour imports matplotlib's pyplot
+    when matplotlib is installed (which writes a font cache under $HOME), and warns when it is not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from colour_demosaicing import (
+            demosaicing_CFA_Bayer_bilinear,
+            demosaicing_CFA_Bayer_Malvar2004,
+            demosaicing_CFA_Bayer_Menon2007,
+        )
+
+    functions = (demosaicing_CFA_Bayer_bilinear, demosaicing_CFA_Bayer_Malvar2004, demosaicing_CFA_Bayer_Menon2007)
+    return dict(zip(DEMOSAICING, functions, strict=True))
 
 
 def process_numpy(raw: np.ndarray, steps: Pipeline, camera: Camera, unsharp: str) -> np.ndarray:
@@ -102,7 +101,7 @@ def remove_black_level(mosaic: np.ndarray, black_level) -> np.ndarray:
 
 
 def demosaic(mosaic: np.ndarray, method: str) -> np.ndarray:
-    return _DEMOSAIC[method](mosaic, BAYER_PATTERN)
+    return _demosaicing()[method](mosaic, BAYER_PATTERN)
 
 
 def correct_colour(rgb: np.ndarray, camera: Camera) -> np.ndarray:
