@@ -59,35 +59,35 @@ class Pass:
         target = self.task.target
         if self.grid.pipelines:
             for batch in pixels(split, "torch", columns=["image_id", "intensity", target]).iter(batch_size):
-                ids, truth, keep = self._labelled(batch["image_id"], batch[target])
+                ids = batch["image_id"]
+                truth, keep = self._labelled(ids, batch[target])
                 for intensity in self.grid.intensities:
                     here = keep & (batch["intensity"] == intensity)
                     if not here.any():
                         continue
                     mosaics = batch["raw"][here].to(self.device)
-                    chosen = [image_id for image_id, chosen in zip(ids, here.tolist(), strict=True) if chosen]
                     for pipeline in self.grid.pipelines:
-                        yield intensity, pipeline, chosen, self._processed(mosaics, pipeline), truth[here]
+                        yield intensity, pipeline, _chosen(ids, here), self._processed(mosaics, pipeline), truth[here]
         if self.grid.stored:
             names = split.features["view"].names
             scale = 255 if isinstance(split.features["rgb"], datasets.Image) else RAW_FULL_SCALE  # 8- or 16-bit
             for batch in pixels(split, "torch", rows="views", columns=["image_id", "view", target]).iter(batch_size):
-                ids, truth, keep = self._labelled(batch["image_id"], batch[target])
+                ids = batch["image_id"]
+                truth, keep = self._labelled(ids, batch[target])
                 for view in self.grid.stored:
                     here = keep & (batch["view"] == names.index(view))
                     if here.any():
                         rgb = batch["rgb"][here].to(self.device, torch.float32) / scale
-                        chosen = [image_id for image_id, chosen in zip(ids, here.tolist(), strict=True) if chosen]
-                        yield 1.0, STORED + view, chosen, self._transformed(rgb), truth[here]
+                        yield 1.0, STORED + view, _chosen(ids, here), self._transformed(rgb), truth[here]
 
-    def _labelled(self, ids: list[str], target) -> tuple[list[str], torch.Tensor, torch.Tensor]:
-        """The batch's ids, its truth as a tensor (labels, or masks as bool), and which rows have a label."""
+    def _labelled(self, ids: list[str], target) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's truth as a tensor (labels, or masks as bool), and which rows have a label."""
         if self.task.kind == SEGMENTATION:
             masks = torch.from_numpy(np.stack([np.asarray(mask, dtype=bool) for mask in target]))
-            return ids, masks, torch.ones(len(ids), dtype=torch.bool)
+            return masks, torch.ones(len(ids), dtype=torch.bool)
         keep = target >= 0
-        self.excluded.update(image_id for image_id, kept in zip(ids, keep.tolist(), strict=True) if not kept)
-        return ids, target, keep
+        self.excluded.update(_chosen(ids, ~keep))
+        return target, keep
 
     def _processed(self, mosaics: torch.Tensor, pipeline: str) -> torch.Tensor:
         if pipeline == RAW_INPUTS:
@@ -168,6 +168,11 @@ class Pass:
         if self.task.kind == SEGMENTATION:
             return Outputs(counts=arrays[0], tile_values=dict(zip(self.extra, arrays[1:], strict=True)))
         return Outputs(truth=arrays[0], predicted=arrays[1], scores=arrays[2])
+
+
+def _chosen(ids: list[str], rows: torch.Tensor) -> list[str]:
+    """The ids of the rows marked in the bool tensor `rows`."""
+    return [image_id for image_id, chosen in zip(ids, rows.tolist(), strict=True) if chosen]
 
 
 def _images_per_condition(split) -> int | None:
