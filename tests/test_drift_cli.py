@@ -4,6 +4,7 @@ import json
 
 import pandas as pd
 import pytest
+import torch
 
 from _lens2logit.cli.main import main
 
@@ -102,3 +103,21 @@ def test_errors_are_one_line(package, models, capsys, arguments, message):
     assert pytest.importorskip("re").search(message, error), error
     assert (foreign / "notes.txt").read_text() == "keep"
     assert not (models / "out").exists()
+
+
+class Means(torch.nn.Module):
+    def forward(self, rgb):
+        return -((rgb[:, 1].mean((1, 2))[:, None] - torch.linspace(0.2, 0.9, 9)) ** 2)
+
+
+def test_a_torchscript_file_is_a_model(package, models, capsys):
+    torch.jit.script(Means()).save(str(models / "means.pt"))
+    out = models / "scripted"
+    code = run(package, "--model", str(models / "means.pt"), "--out", str(out), "--intensities", "1",
+               "--pipelines", PIPELINE, cache=str(models / "cache"))  # fmt: skip
+    assert code == 0
+    assert "model model, accuracy:" in capsys.readouterr().out
+    assert len(pd.read_csv(out / "drift.csv")) > 0
+    (models / "broken.pt").write_bytes(b"not a model")
+    assert run(package, "--model", str(models / "broken.pt"), "--out", str(out), cache=str(models / "cache")) == 1
+    assert "not a TorchScript file" in capsys.readouterr().err
