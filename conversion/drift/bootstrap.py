@@ -14,8 +14,6 @@ from ..errors import InvalidArgumentError
 def draws(images: int, resamples: int, seed: int) -> np.ndarray:
     """(1 + resamples, images) positions: row 0 the images themselves (the value), then `resamples` rows drawn
     with replacement by numpy's default generator seeded with `seed`."""
-    if resamples < 1:
-        raise InvalidArgumentError(f"resamples must be 1 or more, got {resamples}")
     drawn = np.random.default_rng(seed).integers(0, images, size=(resamples, images))
     return np.vstack([np.arange(images)[None], drawn])
 
@@ -40,6 +38,9 @@ def nanquantile_rows(values: np.ndarray, q: float) -> np.ndarray:
     return np.where(valid > 0, quantile, np.nan)
 
 
-def check_confidence(confidence: float) -> None:
+def check(confidence: float, resamples: int) -> None:
+    """Refuse a confidence outside (0, 1) or fewer than one resample, before any work is done."""
+    if resamples < 1:
+        raise InvalidArgumentError(f"resamples must be 1 or more, got {resamples}")
     if not 0 < confidence < 1:
         raise InvalidArgumentError(f"confidence must lie between 0 and 1, got {confidence}")

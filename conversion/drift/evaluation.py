@@ -109,7 +109,7 @@ def evaluate(
     models = _named(model)
     grid = _grid(task, intensities, pipelines, rows, inputs)
     check_unsharp(unsharp)
-    bootstrap.check_confidence(confidence)
+    bootstrap.check(confidence, resamples)
     extra = _metrics(metrics, task)
     references = _references(reference, models, grid)
     modules = {name: m.training for name, m in models.items() if hasattr(m, "train") and hasattr(m, "training")}
