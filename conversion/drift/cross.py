@@ -17,28 +17,29 @@ class CrossReport(DriftReport):
     def matrix(self, metric: str | None = None, intensity: float = 1.0, drop: bool = False) -> pd.DataFrame:
         """Train pipeline (rows) x test pipeline (columns) of `metric` at `intensity`; with `drop`, the
         diagonal minus each cell (the authors' second heatmap)."""
-        metric = metric or self.metrics[0]
+        matrix = self._matrix(metric or self.metrics[0], intensity, "delta" if drop else "value")
+        return -matrix if drop else matrix
+
+    def _matrix(self, metric: str, intensity: float, column: str) -> pd.DataFrame:
+        """Train pipeline x test pipeline of one `column` of the table."""
         table = self.table[(self.table["metric"] == metric) & (self.table["intensity"] == intensity)]
         if table.empty:
             raise InvalidArgumentError(f"no {metric!r} at intensity {intensity} in this report")
-        column = "delta" if drop else "value"
         matrix = table.pivot(index="model", columns="pipeline", values=column)
-        models = self.evaluated["models"]
-        matrix = matrix.loc[models, [p for p in PIPELINES if p in matrix.columns]]
+        matrix = matrix.loc[self.evaluated["models"], [p for p in PIPELINES if p in matrix.columns]]
         matrix.index.name, matrix.columns.name = "trained on", "tested on"
-        return -matrix if drop else matrix
+        return matrix
 
     def heatmap(self, metric: str | None = None, intensity: float = 1.0, drop: bool = False):
         """The matrix as a heatmap; `*` marks cells whose difference to the diagonal has an interval excluding 0."""
         from .plots import heatmap
 
         metric = metric or self.metrics[0]
-        table = self.table[(self.table["metric"] == metric) & (self.table["intensity"] == intensity)]
-        marked = table.assign(marked=(table["delta_low"] > 0) | (table["delta_high"] < 0))
-        marked = marked.pivot(index="model", columns="pipeline", values="marked")
-        values = self.matrix(metric, intensity, drop)
+        marked = (self._matrix(metric, intensity, "delta_low") > 0) | (
+            self._matrix(metric, intensity, "delta_high") < 0
+        )
         what = "diagonal minus cell" if drop else metric
-        return heatmap(values, marked.loc[values.index, values.columns], f"{what} at intensity {intensity:.2f}")
+        return heatmap(self.matrix(metric, intensity, drop), marked, f"{what} at intensity {intensity:.2f}")
 
 
 def cross_matrix(

@@ -70,8 +70,7 @@ class DriftReport:
         for model in self.evaluated["models"]:
             rows = self._rows(metric, model)
             reference = self.evaluated["reference"][model]
-            at = rows[(rows["intensity"] == reference["intensity"]) & (rows["pipeline"] == reference["pipeline"])]
-            value = float(at["value"].iloc[0])
+            value = float(_at(rows, reference)["value"])
             worst = rows.loc[rows["value"].idxmin()]
             computed = rows[~rows["pipeline"].str.startswith(STORED)]
             by_intensity = computed.groupby("intensity", sort=False)["value"].mean()
@@ -155,6 +154,11 @@ class DriftReport:
         return "/".join(str(part) for part in (self.evaluated["config"], self.evaluated["split"]) if part) or "split"
 
 
+def _at(rows: pd.DataFrame, condition: dict) -> pd.Series:
+    """The row of `condition` (its `intensity` and `pipeline`) among one metric's rows of one model."""
+    return rows[(rows["intensity"] == condition["intensity"]) & (rows["pipeline"] == condition["pipeline"])].iloc[0]
+
+
 def _with_interval(rows: pd.DataFrame, condition: dict) -> str:
-    row = rows[(rows["intensity"] == condition["intensity"]) & (rows["pipeline"] == condition["pipeline"])].iloc[0]
+    row = _at(rows, condition)
     return f"{row['value']:.3f} [{row['low']:.3f}, {row['high']:.3f}]"
