@@ -39,7 +39,17 @@ from _lens2logit.reading.loader import loader
 from _lens2logit.reading.pixels import pixels
 from _lens2logit.remote import zenodo
 
-__all__ = ["CAMERAS", "PIPELINES", "Camera", "Lens2Logit", "Lens2LogitConfig", "loader", "pixels", "process"]
+__all__ = [
+    "CAMERAS",
+    "PIPELINES",
+    "Camera",
+    "Lens2Logit",
+    "Lens2LogitConfig",
+    "ProcessingModule",  # noqa: F822 (imported on first use by `__getattr__`: it needs torch)
+    "loader",
+    "pixels",
+    "process",
+]
 
 logger = datasets.logging.get_logger(__name__)
 
@@ -157,9 +167,13 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
 
 
 def __getattr__(name: str):
-    """`drift`, imported on first use (it imports torch)."""
+    """`drift` and `ProcessingModule`, imported on first use (they import torch)."""
     if name == "drift":
         import _lens2logit.drift
 
         return _lens2logit.drift
+    if name == "ProcessingModule":
+        from _lens2logit.processing.torch_module import ProcessingModule
+
+        return ProcessingModule
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,7 @@ PUBLIC = [
     "lens2logit",  # the builder
     "_lens2logit.processing.dispatch",  # process
     "_lens2logit.processing.recipe",  # Camera
+    "_lens2logit.processing.torch_module",  # ProcessingModule
     "_lens2logit.reading.pixels",  # pixels
     "_lens2logit.reading.loader",  # loader
     "_lens2logit.drift.evaluation",  # drift.evaluate

@@ -18,7 +18,7 @@ zeros for its direction classifier; the 3x3 sharpening filter pads with zeros (`
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ UNSHARP_RADIUS = 1.0
 UNSHARP_AMOUNT = 1.0
 MEDIAN_SIZE = 3
 GAUSSIAN_DENOISING_SIGMA = 0.5
+MEDIAN_WEIGHT = 1.0  # median_denoising's share of the median in Y; 1 is the recipe
 GAMMA = 2.2
 RAW_FULL_SCALE = 65535  # integer mosaics are divided by this; float mosaics are taken as normalised
 
@@ -68,6 +69,31 @@ CAMERAS = {
     name: Camera(tuple(values["black_level"]), tuple(values["white_balance"]), tuple(values["colour_matrix"]))
     for name, values in CAMERA.items()
 }
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The numbers the recipe fixes for its steps; `RECIPE` holds the recipe's own. The torch port takes any of
+    them as a tensor, kept in the graph: this is how `ProcessingModule` learns them.
+
+    Args:
+        gamma: the output is the clipped RGB ** (1 / gamma).
+        sharpening_kernel: the 3x3 filter of `sharpening_filter`, convolved with Y (zeros beyond the border).
+        unsharp_amount: unsharp masking's amount: Y + amount (Y - blurred Y).
+        unsharp_radius: the sigma of unsharp masking's Gaussian (its support is scipy's, int(4 sigma + 0.5)).
+        gaussian_sigma: the sigma of `gaussian_denoising`'s 2-D Gaussian.
+        median_weight: `median_denoising` gives Y + weight (median3x3(Y) - Y); 1 is the median itself.
+    """
+
+    gamma: Any = GAMMA
+    sharpening_kernel: Any = field(default_factory=SHARPENING_KERNEL.copy)
+    unsharp_amount: Any = UNSHARP_AMOUNT
+    unsharp_radius: Any = UNSHARP_RADIUS
+    gaussian_sigma: Any = GAUSSIAN_DENOISING_SIGMA
+    median_weight: Any = MEDIAN_WEIGHT
+
+
+RECIPE = Tuning()
 
 
 @dataclass(frozen=True)

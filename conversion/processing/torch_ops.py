@@ -45,12 +45,17 @@ def pad(x: torch.Tensor, rows: int, cols: int, mode: str) -> torch.Tensor:
     return x
 
 
-def convolve(x: torch.Tensor, kernel: np.ndarray, mode: str) -> torch.Tensor:
+def convolve(x: torch.Tensor, kernel, mode: str) -> torch.Tensor:
     """scipy.ndimage.convolve of each (H, W) plane of (B, H, W) with an odd-sized kernel (true convolution),
-    as a weighted sum of shifted copies, one per non-zero weight (the kernels here are small and sparse)."""
+    as a weighted sum of shifted copies, one per non-zero weight (the kernels here are small and sparse). A
+    tensor kernel stays in the graph: every weight is used, as learning may move a zero."""
     kh, kw = kernel.shape
     height, width = x.shape[-2:]
     padded = pad(x, kh // 2, kw // 2, mode)
+    if isinstance(kernel, torch.Tensor):
+        flipped = as_tensor(kernel, x).flip(0, 1)
+        shifted = (padded[..., i : i + height, j : j + width] * flipped[i, j] for i in range(kh) for j in range(kw))
+        return sum(shifted)
     out = None
     for (i, j), weight in np.ndenumerate(kernel[::-1, ::-1]):
         if weight == 0:
@@ -90,15 +95,20 @@ def on_luma(rgb: torch.Tensor, step) -> torch.Tensor:
     return rgb + as_tensor(RGB_FROM_YUV[:, 0], rgb).reshape(1, 3, 1, 1) * (step(luma) - luma)[:, None]
 
 
-def gaussian_kernel(sigma: float) -> np.ndarray:
-    """scipy.ndimage's 1-D Gaussian: radius int(4 sigma + 0.5), normalised to sum 1."""
-    radius = int(4 * sigma + 0.5)
-    x = np.arange(-radius, radius + 1)
-    weights = np.exp(-0.5 * x**2 / sigma**2)
+def gaussian_kernel(sigma):
+    """scipy.ndimage's 1-D Gaussian as a (1, 2 radius + 1) row: radius int(4 sigma + 0.5), normalised to sum 1;
+    a tensor for a tensor sigma (in the graph), else numpy."""
+    radius = int(4 * float(sigma.detach() if isinstance(sigma, torch.Tensor) else sigma) + 0.5)
+    if isinstance(sigma, torch.Tensor):
+        x = torch.arange(-radius, radius + 1, dtype=sigma.dtype, device=sigma.device)
+        weights = torch.exp(-0.5 * x**2 / sigma**2)
+    else:
+        x = np.arange(-radius, radius + 1)
+        weights = np.exp(-0.5 * x**2 / sigma**2)
     return (weights / weights.sum())[None, :]
 
 
-def gaussian_blur(x: torch.Tensor, sigma: float, axes: str) -> torch.Tensor:
+def gaussian_blur(x: torch.Tensor, sigma, axes: str) -> torch.Tensor:
     """scipy.ndimage.gaussian_filter with `reflect` borders, down the columns (`rows` axis) or in 2-D."""
     kernel = gaussian_kernel(sigma)
     x = convolve(x, kernel.T, "reflect")
@@ -123,7 +133,8 @@ def median_filter(x: torch.Tensor) -> torch.Tensor:
     return p[4]
 
 
-def clip_and_gamma(x: torch.Tensor) -> torch.Tensor:
-    """Clip to [0, 1], then x ** (1 / 2.2), with a finite gradient at 0."""
+def clip_and_gamma(x: torch.Tensor, gamma=GAMMA) -> torch.Tensor:
+    """Clip to [0, 1], then x ** (1 / gamma), with a finite gradient at 0."""
     tiny = torch.finfo(x.dtype).tiny
-    return torch.where(x > 0, x.clamp(tiny, 1) ** (1 / GAMMA), 0)
+    exponent = 1 / as_tensor(gamma, x) if isinstance(gamma, torch.Tensor) else 1 / gamma
+    return torch.where(x > 0, x.clamp(tiny, 1) ** exponent, 0)

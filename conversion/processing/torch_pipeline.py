@@ -1,25 +1,15 @@
 """The twelve pipelines in torch, batched: (B, H, W) RGGB mosaics -> (B, 3, H, W) float RGB in [0, 1].
 
 A port of the numpy reference (`reference`, the libraries the authors used), step for step and border
-for border, differentiable with respect to the mosaics and to the camera parameters (give a Camera whose
-fields are tensors). Runs on the mosaics' device; integer mosaics become float32 / 65535, float mosaics
-keep their dtype and are taken as normalised.
+for border, differentiable with respect to the mosaics, to the camera parameters (give a Camera whose
+fields are tensors) and to the numbers of its steps (a `Tuning` of tensors). Runs on the mosaics' device;
+integer mosaics become float32 / 65535, float mosaics keep their dtype and are taken as normalised.
 """
 
 import torch
 
 from ..errors import InvalidArgumentError
-from .recipe import (
-    GAUSSIAN_DENOISING_SIGMA,
-    RAW_FULL_SCALE,
-    SHARPENING_KERNEL,
-    UNSHARP_AMOUNT,
-    UNSHARP_RADIUS,
-    UNSHARP_VARIANTS,
-    Camera,
-    Pipeline,
-    check_raw_values,
-)
+from .recipe import RAW_FULL_SCALE, RECIPE, Camera, Pipeline, Tuning, check_raw_values
 from .torch_demosaicing import DEMOSAIC
 from .torch_ops import as_tensor, clip_and_gamma, convolve, gaussian_blur, median_filter, on_luma
 
@@ -29,26 +19,31 @@ from .torch_ops import as_tensor, clip_and_gamma, convolve, gaussian_blur, media
 CPU_CHUNK_PIXELS = 4 * 256 * 256
 
 
-def process_batch(raw: torch.Tensor, steps: Pipeline, camera: Camera, unsharp: str) -> torch.Tensor:
+def process_batch(
+    raw: torch.Tensor, steps: Pipeline, camera: Camera, unsharp: str, tuning: Tuning = RECIPE
+) -> torch.Tensor:
     """(B, H, W) mosaics -> (B, 3, H, W) RGB in [0, 1]; an empty batch gives an empty one."""
     mosaics = normalised(raw)
     if not len(mosaics):
         return mosaics.new_empty((0, 3, *mosaics.shape[-2:]))
     per_chunk = max(1, CPU_CHUNK_PIXELS // (mosaics.shape[-2] * mosaics.shape[-1]))
     if mosaics.device.type != "cpu" or len(mosaics) <= per_chunk:
-        return process_chunk(mosaics, steps, camera, unsharp)
-    return torch.cat([process_chunk(chunk, steps, camera, unsharp) for chunk in mosaics.split(per_chunk)])
+        return process_chunk(mosaics, steps, camera, unsharp, tuning)
+    return torch.cat([process_chunk(chunk, steps, camera, unsharp, tuning) for chunk in mosaics.split(per_chunk)])
 
 
-def process_chunk(mosaics: torch.Tensor, steps: Pipeline, camera: Camera, unsharp: str) -> torch.Tensor:
+def process_chunk(mosaics: torch.Tensor, steps: Pipeline, camera: Camera, unsharp: str, tuning: Tuning):
     rgb = DEMOSAIC[steps.demosaicing](remove_black_level(mosaics, camera.black_level))
     rgb = correct_colour(rgb, camera)
     if steps.sharpening == "sharpening_filter":
-        rgb = on_luma(rgb, lambda luma: convolve(luma, SHARPENING_KERNEL, "constant"))
+        rgb = on_luma(rgb, lambda luma: convolve(luma, tuning.sharpening_kernel, "constant"))
     else:
-        rgb = on_luma(rgb, UNSHARP[unsharp])
-    rgb = on_luma(rgb, DENOISE[steps.denoising])
-    return clip_and_gamma(rgb)
+        rgb = on_luma(rgb, lambda luma: unsharp_masking(luma, tuning.unsharp_amount, tuning.unsharp_radius, unsharp))
+    if steps.denoising == "median_denoising":
+        rgb = on_luma(rgb, lambda luma: towards(luma, median_filter(luma), tuning.median_weight))
+    else:
+        rgb = on_luma(rgb, lambda luma: gaussian_blur(luma, tuning.gaussian_sigma, "2d"))
+    return clip_and_gamma(rgb, tuning.gamma)
 
 
 def _kind(dtype: torch.dtype) -> str:
@@ -91,12 +86,12 @@ def correct_colour(rgb: torch.Tensor, camera: Camera) -> torch.Tensor:
     return torch.einsum("dc,bchw->bdhw", matrix * gains, rgb)
 
 
-def unsharp_masking(luma: torch.Tensor, axes: str) -> torch.Tensor:
-    return luma + (luma - gaussian_blur(luma, UNSHARP_RADIUS, axes)) * UNSHARP_AMOUNT
+def unsharp_masking(luma: torch.Tensor, amount, radius, axes: str) -> torch.Tensor:
+    return luma + (luma - gaussian_blur(luma, radius, axes)) * amount
 
 
-UNSHARP = {axes: (lambda luma, axes=axes: unsharp_masking(luma, axes)) for axes in UNSHARP_VARIANTS}
-DENOISE = {
-    "median_denoising": median_filter,
-    "gaussian_denoising": lambda luma: gaussian_blur(luma, GAUSSIAN_DENOISING_SIGMA, "2d"),
-}
+def towards(luma: torch.Tensor, filtered: torch.Tensor, weight) -> torch.Tensor:
+    """luma + weight (filtered - luma): `filtered` itself at weight 1."""
+    if not isinstance(weight, torch.Tensor) and weight == 1:
+        return filtered
+    return luma + (filtered - luma) * weight
