@@ -107,7 +107,7 @@ def evaluate(
         raise ArgumentTypeError(f"evaluate takes one split of a dataset, got {type(split).__name__}")
     task = task_of(split.features)
     models = _named(model)
-    grid = _grid(task, intensities, pipelines, rows, inputs)
+    grid = conditions_grid(task, intensities, pipelines, rows, inputs)
     check_unsharp(unsharp)
     bootstrap.check(confidence, resamples)
     extra = _metrics(metrics, task)
@@ -156,7 +156,7 @@ def _named(model) -> dict[str, Callable]:
     return {str(name): each for name, each in models.items()}
 
 
-def _grid(task, intensities, pipelines, rows: str, inputs: str) -> Grid:
+def conditions_grid(task, intensities, pipelines, rows: str, inputs: str) -> Grid:
     if inputs not in INPUTS:
         raise InvalidArgumentError(f"inputs must be one of {INPUTS}, got {inputs!r}")
     if rows not in ROWS:
@@ -214,7 +214,7 @@ def _table(task, models, grid, outputs, drawn, extra, references, confidence) ->
         keys, resampled, deltas = [], [], []
         for (intensity, pipeline), found in values.items():
             for metric, statistic in found.items():
-                n = _images(task, outputs[name, intensity, pipeline], metric)
+                n = images_behind(task, outputs[name, intensity, pipeline], metric)
                 if n:  # not a class without an image in the split
                     keys.append((name, intensity, pipeline, metric, n))
                     resampled.append(statistic)
@@ -228,7 +228,7 @@ def _table(task, models, grid, outputs, drawn, extra, references, confidence) ->
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def _images(task, outputs, metric: str) -> int:
+def images_behind(task, outputs, metric: str) -> int:
     """The images a metric's value is over: those of the class for `recall:<class>`."""
     if metric.startswith("recall:"):
         return int((outputs.truth == task.classes.index(metric.removeprefix("recall:"))).sum())

@@ -82,12 +82,12 @@ class Pass:
 
     def _labelled(self, ids: list[str], target) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch's truth as a tensor (labels, or masks as bool), and which rows have a label."""
+        truth = truth_tensor(self.task, target)
         if self.task.kind == SEGMENTATION:
-            masks = torch.from_numpy(np.stack([np.asarray(mask, dtype=bool) for mask in target]))
-            return masks, torch.ones(len(ids), dtype=torch.bool)
-        keep = target >= 0
+            return truth, torch.ones(len(ids), dtype=torch.bool)
+        keep = truth >= 0
         self.excluded.update(_chosen(ids, ~keep))
-        return target, keep
+        return truth, keep
 
     def _processed(self, mosaics: torch.Tensor, pipeline: str) -> torch.Tensor:
         if pipeline == RAW_INPUTS:
@@ -125,25 +125,9 @@ class Pass:
 
     def _check(self, name: str, logits, inputs: torch.Tensor) -> None:
         """Refuse, once per model, logits of a shape the task does not take."""
-        if name in self._checked:
-            return
-        images, height, width = len(inputs), inputs.shape[-2], inputs.shape[-1]
-        if self.task.kind == SEGMENTATION:
-            expected = f"({images}, 1, {height}, {width}) or ({images}, {height}, {width})"
-            fits = isinstance(logits, torch.Tensor) and tuple(logits.shape) in (
-                (images, 1, height, width),
-                (images, height, width),
-            )
-        else:
-            expected = f"({images}, {len(self.task.classes)})"
-            fits = isinstance(logits, torch.Tensor) and tuple(logits.shape) == (images, len(self.task.classes))
-        if not fits:
-            got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-            raise InvalidArgumentError(
-                f"model {name!r} gave {got} for a batch of shape {tuple(inputs.shape)}; {self.task.kind} takes "
-                f"logits of shape {expected}"
-            )
-        self._checked.add(name)
+        if name not in self._checked:
+            check_logits(self.task, name, logits, inputs)
+            self._checked.add(name)
 
     def _outputs(self) -> dict[tuple[str, float, str], Outputs]:
         """Each condition's outputs in image-id order; every condition must hold the same images."""
@@ -168,6 +152,30 @@ class Pass:
         if self.task.kind == SEGMENTATION:
             return Outputs(counts=arrays[0], tile_values=dict(zip(self.extra, arrays[1:], strict=True)))
         return Outputs(truth=arrays[0], predicted=arrays[1], scores=arrays[2])
+
+
+def truth_tensor(task: Task, target) -> torch.Tensor:
+    """A batch's labels as they come, or its masks as one bool tensor."""
+    if task.kind == SEGMENTATION:
+        return torch.from_numpy(np.stack([np.asarray(mask, dtype=bool) for mask in target]))
+    return target
+
+
+def check_logits(task: Task, name: str, logits, inputs: torch.Tensor) -> None:
+    """Refuse logits of a shape the task does not take, naming the shape expected."""
+    images, height, width = len(inputs), inputs.shape[-2], inputs.shape[-1]
+    if task.kind == SEGMENTATION:
+        expected = f"({images}, 1, {height}, {width}) or ({images}, {height}, {width})"
+        shapes = ((images, 1, height, width), (images, height, width))
+    else:
+        expected = f"({images}, {len(task.classes)})"
+        shapes = ((images, len(task.classes)),)
+    if not isinstance(logits, torch.Tensor) or tuple(logits.shape) not in shapes:
+        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise InvalidArgumentError(
+            f"model {name!r} gave {got} for a batch of shape {tuple(inputs.shape)}; {task.kind} takes "
+            f"logits of shape {expected}"
+        )
 
 
 def _chosen(ids: list[str], rows: torch.Tensor) -> list[str]:

@@ -57,3 +57,22 @@ def against_intensity(values: pd.DataFrame, low: pd.DataFrame, high: pd.DataFram
     axes.set_title(title, fontsize=9)
     axes.legend(fontsize=6, ncols=2)
     return figure
+
+
+def against_weight(rows: pd.DataFrame, metric: str, title: str):
+    """The metric after a search against its penalty weight (log scale) with its interval, the metric before
+    as a dashed line; a weight of 0 is drawn at the smallest positive weight / 10."""
+    figure = _figure(6.0, 4.0)
+    axes = figure.subplots()
+    positive = rows["weight"][rows["weight"] > 0]
+    floor = positive.min() / 10 if len(positive) else 1.0
+    weights = rows["weight"].where(rows["weight"] > 0, floor)
+    axes.plot(weights, rows["after"], marker="o", label="after the search")
+    axes.fill_between(weights, rows["after_low"], rows["after_high"], alpha=0.2)
+    axes.axhline(rows["before"].iloc[0], linestyle="--", color="grey", label="default processing")
+    axes.set_xscale("log")
+    axes.set_xlabel("penalty weight (lambda)")
+    axes.set_ylabel(metric)
+    axes.set_title(title, fontsize=9)
+    axes.legend(fontsize=8)
+    return figure

@@ -118,11 +118,7 @@ class DriftReport:
 
     def to_json(self, path) -> None:
         """What was evaluated and the table (records; NaN as null), written atomically."""
-        records = [
-            {key: None if isinstance(value, float) and np.isnan(value) else value for key, value in row.items()}
-            for row in self.table.to_dict(orient="records")
-        ]
-        text = json.dumps({"evaluated": self.evaluated, "table": records}, indent=1)
+        text = json.dumps({"evaluated": self.evaluated, "table": records(self.table)}, indent=1)
         write_text_atomically(Path(path), text + "\n")
 
     def heatmap(self, metric: str | None = None, model: str | None = None):
@@ -152,6 +148,14 @@ class DriftReport:
     def _where(self) -> str:
         """`config/split`, as far as the split's info tells."""
         return "/".join(str(part) for part in (self.evaluated["config"], self.evaluated["split"]) if part) or "split"
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """The table's rows as dicts for JSON, NaN as None."""
+    return [
+        {key: None if isinstance(value, float) and np.isnan(value) else value for key, value in row.items()}
+        for row in table.to_dict(orient="records")
+    ]
 
 
 def _at(rows: pd.DataFrame, condition: dict) -> pd.Series:
