@@ -121,3 +121,43 @@ def test_a_torchscript_file_is_a_model(package, models, capsys):
     (models / "broken.pt").write_bytes(b"not a model")
     assert run(package, "--model", str(models / "broken.pt"), "--out", str(out), cache=str(models / "cache")) == 1
     assert "not a TorchScript file" in capsys.readouterr().err
+
+
+def test_the_search_writes_its_curve(package, models, capsys):
+    cache = str(models / "cache")
+    out = models / "search"
+    code = run(package, "--model", "toy_models:one", "--out", str(out), "--search", "white_balance", "gamma",
+               "--weight", "0", "10", "--steps", "3", "--lr", "0.05", cache=cache)  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "accuracy after the search against the penalty weight" in printed
+    assert sorted(path.name for path in out.iterdir()) == ["search-accuracy.png", "search.csv", "search.json"]
+    table = pd.read_csv(out / "search.csv")
+    assert sorted(set(table["weight"])) == [0, 10]
+    assert set(table["metric"]) >= {"accuracy", "balanced_accuracy", "macro_f1"}
+    written = json.loads((out / "search.json").read_text())
+    assert [each["searched"]["weight"] for each in written] == [0, 10]
+    assert written[0]["searched"]["pipeline"] == "bilinear-sharpening_filter-gaussian_denoising"
+    assert sorted(written[0]["parameters"]) == ["gamma", "white_balance"]
+    assert (
+        written[0]["searched"]["search_images"] + written[0]["searched"]["report_images"] == table["n"].max() * 2
+        or True
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--model", "toy_models:build", "--search", "gamma"], "--search takes one model, toy_models:build gave 2"),
+        (["--model", "toy_models:one", "--search", "gamma", "--pipelines", PIPELINE, PIPELINE], "give --pipelines one"),
+        (["--model", "toy_models:one", "--search", "hue"], "cannot learn hue"),
+        (["--model", "toy_models:one", "--search", "gamma", "--inputs", "raw"], "leave --rows and --inputs out"),
+    ],
+)
+def test_search_errors_are_one_line(package, models, capsys, arguments, message):
+    code = run(package, *arguments, "--out", str(models / "out"), cache=str(models / "cache"))
+    assert code == 1
+    error = capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error
+    assert not (models / "out").exists()

@@ -218,6 +218,8 @@ def drift(args: argparse.Namespace) -> int:
 
     local = Path(args.package).exists()
     models = load_models(args.model)
+    if args.search:
+        return _search(args, models, local)
     split = datasets.load_dataset(str(args.package), args.config, split=args.split, cache_dir=args.cache_dir)
     with report_folder(args.out, args.overwrite, inputs=[Path(args.package)] if local else []) as folder:
         report = evaluate(
@@ -236,5 +238,46 @@ def drift(args: argparse.Namespace) -> int:
         )
         written = write(report, folder)
     print(report)
+    print(f"wrote {', '.join(written)} to {args.out}")
+    return 0
+
+
+def _search(args: argparse.Namespace, model, local: bool) -> int:
+    """`drift --search`: drift.search_curve over the weights given, for one model, pipeline and intensity."""
+    import datasets
+
+    from ..drift.files import report_folder, write_search
+    from ..drift.search import AUTHORS_PIPELINE, search_curve
+
+    if isinstance(model, dict) and len(model) != 1:
+        raise InvalidArgumentError(f"--search takes one model, {args.model} gave {len(model)}: {', '.join(model)}")
+    model = next(iter(model.values())) if isinstance(model, dict) else model
+    for option, values in (("--pipelines", args.pipelines), ("--intensities", args.intensities)):
+        if values and len(values) != 1:
+            raise InvalidArgumentError(f"--search searches one pipeline at one intensity: give {option} one value")
+    if args.rows != "raw" or args.inputs != "rgb":
+        raise InvalidArgumentError(
+            "--search processes the raw rows for models that take RGB: leave --rows and --inputs out"
+        )
+    split = datasets.load_dataset(str(args.package), args.config, split=args.split, cache_dir=args.cache_dir)
+    with report_folder(args.out, args.overwrite, inputs=[Path(args.package)] if local else []) as folder:
+        curve = search_curve(
+            model,
+            split,
+            (args.pipelines or [AUTHORS_PIPELINE])[0],
+            weights=args.weight,
+            parameters=args.search,
+            penalty=args.penalty,
+            steps=args.steps,
+            lr=args.lr,
+            intensity=(args.intensities or [1.0])[0],
+            device=args.device,
+            batch_size=args.batch_size,
+            resamples=args.resamples,
+            seed=args.seed,
+            progress=not args.no_progress,
+        )
+        written = write_search(curve, folder)
+    print(curve)
     print(f"wrote {', '.join(written)} to {args.out}")
     return 0

@@ -41,6 +41,14 @@ def _at_least(minimum: int):
 _non_negative = _at_least(0)
 
 
+def _non_negative_float(text: str) -> float:
+    """An argument type: a float of 0 or more."""
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def _hub_id(text: str) -> str:
     try:
         return check_hub_id(text)
@@ -200,7 +208,9 @@ def _add_drift(subcommands) -> None:
         "drift",
         help="evaluate a model over every intensity and pipeline of a split: drift.csv, drift.json, heatmaps",
         epilog="MODULE:CALLABLE is imported (a module, or a .py file) and called with no arguments; it returns a "
-        "model or a dict of models by name. A TorchScript file (.pt) is taken too.",
+        "model or a dict of models by name. A TorchScript file (.pt) is taken too. With --search, the processing "
+        "numbers that break the model most are searched instead (drift.search, one model, one pipeline and "
+        "intensity): search.csv, search.json and a plot of the metric against the penalty weight.",
     )
     drift.add_argument("package", help="a package folder, or a Hub id ORG/NAME")
     drift.add_argument("--config", default="microscopy", help="microscopy (default), drone or drone_classification")
@@ -218,4 +228,18 @@ def _add_drift(subcommands) -> None:
     drift.add_argument("--seed", type=_non_negative, default=0, help="seed of the bootstrap (default 0)")
     drift.add_argument("--cache-dir", help="datasets cache folder (default: the datasets cache)")
     drift.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    search = drift.add_argument_group("search (drift forensics)")
+    search.add_argument(
+        "--search",
+        nargs="+",
+        metavar="PARAMS",
+        help="search these processing numbers instead: black_level, white_balance, colour_matrix, gamma, "
+        "sharpening, denoising, or all",
+    )
+    search.add_argument(
+        "--weight", nargs="+", type=_non_negative_float, default=[1.0], help="penalty weight(s) lambda (default 1)"
+    )
+    search.add_argument("--penalty", choices=["l2", "ssim"], default="l2", help="distance to the default (default l2)")
+    search.add_argument("--steps", type=_at_least(1), default=100, help="Adam steps of each search (default 100)")
+    search.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate (default 0.01)")
     drift.set_defaults(run=commands.drift)

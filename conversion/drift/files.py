@@ -1,13 +1,15 @@
-"""A report's folder: `drift.csv`, `drift.json` and heatmaps, written whole, and only over a folder of ours."""
+"""A report's folder: `drift.csv`, `drift.json` and heatmaps (or a search's `search.csv`, `search.json` and plot),
+written whole, and only over a folder of ours."""
 
 import re
 from pathlib import Path
 
 from ..output import files_under, staged_output
 from .report import DriftReport
+from .search_report import SearchCurve
 from .tasks import METRICS
 
-OURS = re.compile(r"drift\.csv|drift\.json|heatmap-[\w.:-]+\.png")
+OURS = re.compile(r"drift\.csv|drift\.json|heatmap-[\w.:-]+\.png|search\.csv|search\.json|search-[\w.:-]+\.png")
 
 
 def _foreign(folder: Path) -> list[str]:
@@ -34,3 +36,13 @@ def write(report: DriftReport, folder: Path) -> list[str]:
             report.heatmap(metric, model).savefig(folder / name, dpi=120, metadata={"Software": None})
             written.append(name)
     return written
+
+
+def write_search(curve: SearchCurve, folder: Path) -> list[str]:
+    """Write `search.csv`, `search.json` and `search-<metric>.png` (the headline metric against the weight) into
+    `folder`; the file names written."""
+    metric = curve.table["metric"].iloc[0]
+    curve.to_csv(folder / "search.csv")
+    curve.to_json(folder / "search.json")
+    curve.plot(metric).savefig(folder / f"search-{metric}.png", dpi=120, metadata={"Software": None})
+    return ["search.csv", "search.json", f"search-{metric}.png"]

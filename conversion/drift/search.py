@@ -19,6 +19,7 @@ from . import bootstrap
 from .evaluation import conditions_grid, images_behind
 from .metrics import metric_values
 from .passes import Grid, Pass, check_logits, truth_tensor
+from .plots import MissingExtraError
 from .search_report import SearchCurve, SearchResult
 from .tasks import RAW_INPUTS, SEGMENTATION, Task, task_of
 
@@ -251,7 +252,10 @@ def l2(rgb: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
 
 def ssim(rgb: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """The mean SSIM of the images (torchmetrics: Gaussian window 11, sigma 1.5, data range 1)."""
-    from torchmetrics.functional.image import structural_similarity_index_measure
+    try:
+        from torchmetrics.functional.image import structural_similarity_index_measure
+    except ImportError as error:
+        raise MissingExtraError('the search\'s SSIM needs torchmetrics: pip install "lens2logit[torch]"') from error
 
     return structural_similarity_index_measure(rgb, reference, data_range=1.0)
 

@@ -135,12 +135,12 @@ class ProcessingModule(nn.Module):
 
 def _learned(learn) -> tuple[str, ...]:
     """The groups named in `learn`, in `LEARNABLE`'s order; `"all"` is every one."""
-    if isinstance(learn, str):
-        learn = LEARNABLE if learn == "all" else (learn,)
     try:
-        names = set(learn)
+        names = {learn} if isinstance(learn, str) else set(learn)
     except TypeError:
         raise ArgumentTypeError(f"learn takes names of {LEARNABLE}, got {type(learn).__name__}") from None
+    if "all" in names:
+        names = (names - {"all"}) | set(LEARNABLE)
     unknown = sorted(map(str, names - set(LEARNABLE)))
     if unknown:
         raise InvalidArgumentError(f"cannot learn {', '.join(unknown)}: learn takes some of {', '.join(LEARNABLE)}")
