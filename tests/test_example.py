@@ -30,3 +30,20 @@ def test_the_drift_study_trains_evaluates_and_writes_its_report(package, tmp_pat
     assert sorted(p.name for p in out.iterdir()) == [
         "drift.csv", "drift.json", "heatmap-iou.png", "iou-by-intensity.png"
     ]  # fmt: skip
+
+
+LEARNED = EXAMPLE.parent / "learned_processing.py"
+
+
+def test_the_learned_processing_example_trains_evaluates_and_searches(package, tmp_path):
+    command = [sys.executable, str(LEARNED), "--package", str(package), "--epochs", "2", "--steps", "3"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                            env={"HF_HOME": str(tmp_path / "home"), "PATH": ""})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("epoch 2/2: loss") == 2
+    assert "numbers learned: {'black_level': [" in out
+    assert "search of white_balance in bilinear-sharpening_filter-gaussian_denoising at 0.05" in out
+    assert "3 steps on 12 images; reported on 5 others:" in out  # searched on train, reported on test
+    assert out.count("  iou: ") == 2
+    assert "  gamma: 2.2 -> " in out

@@ -133,3 +133,15 @@ def test_bad_arguments_are_named(toy):
         search(lambda rgb: torch.zeros(len(rgb), 3), split, PIPELINE, progress=False)
     with pytest.raises(ArgumentTypeError, match="one map-style split"):
         search(model, split.to_iterable_dataset(), PIPELINE, progress=False)
+
+
+def test_another_split_can_be_reported_on(toy):
+    split, model = toy
+    search_part, report_part = split.select(range(0, IMAGES, 2)), split.select(range(1, IMAGES, 2))
+    result = search(model, search_part, PIPELINE, "white_balance", weight=0, steps=20, lr=0.05, report=report_part,
+                    resamples=50, progress=False)  # fmt: skip
+    assert (result.settings["search_images"], result.settings["report_images"]) == (IMAGES // 2, IMAGES // 2)
+    assert result.settings["holdout"] is None
+    assert _accuracy(result)["n"] == IMAGES // 2
+    with pytest.raises(ArgumentTypeError, match="report takes one map-style split"):
+        search(model, split, PIPELINE, report=[1, 2], progress=False)

@@ -39,6 +39,7 @@ def search(
     lr: float = 0.01,
     intensity: float = 1.0,
     holdout: float = 0.5,
+    report=None,
     unsharp: str = "columns",
     transform: Callable | None = None,
     device="cpu",
@@ -70,6 +71,8 @@ def search(
         steps, lr: Adam steps and learning rate.
         intensity: the raw rows searched and reported, one of the 7 intensities.
         holdout: the share of images reported on (the rest are searched on).
+        report: another split to report on (e.g. test, searching on train): all of `split`'s images are then
+            searched on, and `holdout` is not used.
         unsharp, transform, device, batch_size, confidence, resamples, seed, progress: as in `evaluate`; the
             seed also divides the images and orders the search's batches.
 
@@ -89,7 +92,14 @@ def search(
     if not searched.learned:
         raise InvalidArgumentError("no parameters to search: name some of " + ", ".join(LEARNABLE))
     default = ProcessingModule(pipeline, task.camera, unsharp=unsharp).to(device)
-    search_rows, report_rows = _divided(split, task, intensity, holdout, seed)
+    held_out = report is None
+    if held_out:
+        search_rows, report_rows = _divided(split, task, intensity, holdout, seed)
+        report = split
+    elif not isinstance(report, datasets.Dataset) or task_of(report.features) != task:
+        raise ArgumentTypeError("report takes one map-style split of the same config as split")
+    else:
+        search_rows, report_rows = _selected(split, task, intensity)[0], _selected(report, task, intensity)[0]
     raw, truth = _loaded(split.select(search_rows), task)
     start = {name: value for name, value in searched.values().items() if name in searched.learned}
 
@@ -103,13 +113,13 @@ def search(
         check_logits(task, "model", predict(default)(raw[:1].to(device)), raw[:1])
         history = _optimise(searched, default, classify, task, raw, truth, penalty, weight, steps, lr, batch_size,
                             seed, device, progress)  # fmt: skip
-        report = split.select(report_rows)
+        reported = report.select(report_rows)
         models = {"default": predict(default), "found": predict(searched)}
         run = Pass(models, task, Grid((intensity,), (RAW_INPUTS,), ()), {}, transform=None, device=device,
                    unsharp=unsharp)  # fmt: skip
         with torch.no_grad():
-            outputs = run.run(report, batch_size, progress=False)
-            distance = _distances(searched, default, report, batch_size, device)
+            outputs = run.run(reported, batch_size, progress=False)
+            distance = _distances(searched, default, reported, batch_size, device)
     table = _table(task, outputs, intensity, bootstrap.draws(len(run.images), resamples, seed), confidence)
     found = {name: value for name, value in searched.values().items() if name in searched.learned}
     settings = {
@@ -123,6 +133,8 @@ def search(
         "steps": steps,
         "lr": lr,
         "seed": seed,
+        "report_split": str(report.split) if report.split is not None else None,
+        "holdout": holdout if held_out else None,
         "search_images": len(search_rows),
         "report_images": len(report_rows),
         "confidence": confidence,
@@ -166,6 +178,20 @@ def _checked(model, split, penalty, weight, steps, holdout, confidence, resample
 
 def _divided(split, task: Task, intensity: float, holdout: float, seed: int) -> tuple[list[int], list[int]]:
     """The positions of the labelled raw rows at `intensity`, divided by image, seeded: (search, report)."""
+    positions, ids = _selected(split, task, intensity)
+    images = np.random.default_rng(seed).permutation(np.unique(ids))
+    reported = round(holdout * len(images))
+    if reported < 1 or reported >= len(images):
+        raise InvalidArgumentError(
+            f"{len(images)} labelled image(s) at intensity {intensity:.2f} cannot be divided into images to search "
+            f"and images to report at holdout={holdout}: give a split with more images, or another split as report"
+        )
+    report = np.isin(ids, images[:reported])
+    return positions[~report].tolist(), positions[report].tolist()
+
+
+def _selected(split, task: Task, intensity: float) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the labelled raw rows at `intensity`, and their image ids."""
     columns = ["image_id", "intensity"] + [c for c in ("view", "label") if c in split.features]
     table = split.select_columns(columns).with_format("arrow")[:]
     chosen = pc.equal(table["intensity"], intensity)
@@ -174,16 +200,9 @@ def _divided(split, task: Task, intensity: float, holdout: float, seed: int) -> 
     if task.kind != SEGMENTATION:
         chosen = pc.and_(chosen, pc.greater_equal(table["label"], 0))
     positions = np.flatnonzero(chosen.to_numpy(zero_copy_only=False))
-    ids = np.asarray(table["image_id"].to_pylist(), dtype=object)[positions]
-    images = np.random.default_rng(seed).permutation(np.unique(ids.astype(str)))
-    reported = round(holdout * len(images))
-    if reported < 1 or reported >= len(images):
-        raise InvalidArgumentError(
-            f"{len(images)} labelled image(s) at intensity {intensity:.2f} cannot be divided into images to search "
-            f"and images to report at holdout={holdout}: give a split with more images"
-        )
-    report = np.isin(ids.astype(str), images[:reported])
-    return positions[~report].tolist(), positions[report].tolist()
+    if not len(positions):
+        raise InvalidArgumentError(f"the split holds no labelled raw rows at intensity {intensity:.2f}")
+    return positions, np.asarray(table["image_id"].to_pylist(), dtype=str)[positions]
 
 
 def _loaded(rows, task: Task) -> tuple[torch.Tensor, torch.Tensor]:
