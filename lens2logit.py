@@ -21,7 +21,9 @@ the CPU or a GPU, differentiable.
 
 `drift.evaluate(model, split)` measures any model over every intensity and pipeline of a split, with
 bootstrap intervals, a table and a heatmap; `drift.cross_matrix` runs the authors' 12 x 12 study
-(`drift` is imported on first use: it needs torch).
+(`drift` is imported on first use: it needs torch). `ProcessingModule` is a pipeline as a torch module whose
+camera numbers, gamma, sharpening and denoising can be learned, and `drift.search` finds the ones that break
+a model most near the default processing.
 """
 
 from dataclasses import dataclass

@@ -47,12 +47,12 @@ def run_snippet(code: str, tmp_path, package, archive=None) -> subprocess.Comple
 
 
 # What marks the snippets that a test below runs and checks the output of; the others only need to run.
-OWN_TESTS = ("PIPELINES", "DataLoader", "tiles = ", "map_batches", "drift.evaluate")
+OWN_TESTS = ("PIPELINES", "DataLoader", "tiles = ", "map_batches", "drift.evaluate", "drift.search")
 
 
 def test_every_python_snippet_has_a_test():
-    assert len(SNIPPETS) == 10
-    assert sum(any(marker in code for marker in OWN_TESTS) for code in SNIPPETS) == 8
+    assert len(SNIPPETS) == 11
+    assert sum(any(marker in code for marker in OWN_TESTS) for code in SNIPPETS) == 9
 
 
 OTHERS = [code for code in SNIPPETS if not any(marker in code for marker in OWN_TESTS)]
@@ -140,3 +140,29 @@ def test_drift_snippet_prints_the_summary_and_the_table_columns(package, tmp_pat
     )
     assert lines[-1] == columns
     assert (tmp_path / "l2l-heatmap.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_learned_processing_snippet_trains_through_the_processing_and_searches(package, tmp_path):
+    (snippet,) = [code for code in SNIPPETS if "drift.search" in code]
+    result = run_snippet(snippet, tmp_path, package)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    gradients = [float(number) for number in re.findall(r"-?\d+\.\d*(?:e[-+]?\d+)?", lines[0])]
+    assert len(gradients) == 4  # the white balance's 3 and the gamma's
+    assert all(gradient != 0 for gradient in gradients)
+    assert lines[1].startswith("search of white_balance in bilinear-sharpening_filter-gaussian_denoising at 1.00, l2")
+    assert "10 steps on" in lines[1]
+    assert [line.split(":")[0] for line in lines[2:5]] == ["  accuracy", "  balanced_accuracy", "  macro_f1"]
+    assert lines[5].startswith("  distance to the default processing: L2 ")
+    assert lines[6].startswith("  white_balance: [-0.6567, 1.9673, 3.5304] -> [")
+
+
+def test_learned_processing_table_is_the_benchmarks_run():
+    measured = json.loads((Path(__file__).parents[1] / "benchmarks" / "learned_processing.json").read_text())["cpu"]
+    for pipeline, found in measured.items():
+        steps = found["search_step_s"]
+        row = (
+            f"| {pipeline} | {found['port_forward_s']:.3f} s | {found['module_forward_backward_s']:.3f} s | "
+            f"{found['ratio']:.2f}x | {steps['l2']:.2f} s | {steps['ssim']:.2f} s |"
+        )
+        assert row in README

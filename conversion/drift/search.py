@@ -16,10 +16,10 @@ from ..errors import ArgumentTypeError, InvalidArgumentError
 from ..processing.torch_module import LEARNABLE, ProcessingModule
 from ..reading.pixels import pixels
 from . import bootstrap
+from .distances import DISTANCES, distances
 from .evaluation import conditions_grid, images_behind
 from .metrics import metric_values
 from .passes import Grid, Pass, check_logits, truth_tensor
-from .plots import MissingExtraError
 from .search_report import SearchCurve, SearchResult
 from .tasks import RAW_INPUTS, SEGMENTATION, Task, task_of
 
@@ -101,7 +101,7 @@ def search(
     else:
         search_rows, report_rows = _selected(split, task, intensity)[0], _selected(report, task, intensity)[0]
     raw, truth = _loaded(split.select(search_rows), task)
-    start = {name: value for name, value in searched.values().items() if name in searched.learned}
+    start = _learned_values(searched)
 
     def classify(rgb):
         return model(transform(rgb) if transform is not None else rgb)
@@ -119,9 +119,8 @@ def search(
                    unsharp=unsharp)  # fmt: skip
         with torch.no_grad():
             outputs = run.run(reported, batch_size, progress=False)
-            distance = _distances(searched, default, reported, batch_size, device)
+            distance = distances(searched, default, reported, batch_size, device)
     table = _table(task, outputs, intensity, bootstrap.draws(len(run.images), resamples, seed), confidence)
-    found = {name: value for name, value in searched.values().items() if name in searched.learned}
     settings = {
         "config": split.info.config_name,
         "split": str(split.split) if split.split is not None else None,
@@ -140,7 +139,7 @@ def search(
         "confidence": confidence,
         "resamples": resamples,
     }
-    return SearchResult(found, start, table, distance, history, searched.cpu(), settings)
+    return SearchResult(_learned_values(searched), start, table, distance, history, searched.cpu(), settings)
 
 
 def search_curve(model, split, pipeline: str = AUTHORS_PIPELINE, weights: Sequence[float] = (0.1, 1, 10), **options):
@@ -154,6 +153,10 @@ def search_curve(model, split, pipeline: str = AUTHORS_PIPELINE, weights: Sequen
         for weight in tqdm(sorted(weights), desc="search curve", unit=" weights", disable=not progress)
     ]
     return SearchCurve(results)
+
+
+def _learned_values(module: ProcessingModule) -> dict[str, list]:
+    return {name: value for name, value in module.values().items() if name in module.learned}
 
 
 def _checked(model, split, penalty, weight, steps, holdout, confidence, resamples) -> Task:
@@ -262,36 +265,6 @@ def _task_loss(task: Task, logits: torch.Tensor, truth: torch.Tensor) -> torch.T
         logits = logits[:, 0] if logits.ndim == 4 else logits
         return F.binary_cross_entropy_with_logits(logits, truth.to(logits.dtype))
     return F.cross_entropy(logits, truth)
-
-
-def l2(rgb: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference per pixel and channel."""
-    return ((rgb - reference) ** 2).mean()
-
-
-def ssim(rgb: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """The mean SSIM of the images (torchmetrics: Gaussian window 11, sigma 1.5, data range 1)."""
-    try:
-        from torchmetrics.functional.image import structural_similarity_index_measure
-    except ImportError as error:
-        raise MissingExtraError('the search\'s SSIM needs torchmetrics: pip install "lens2logit[torch]"') from error
-
-    return structural_similarity_index_measure(rgb, reference, data_range=1.0)
-
-
-DISTANCES = {"l2": l2, "ssim": lambda rgb, reference: 1 - ssim(rgb, reference)}
-
-
-def _distances(searched, default, report, batch_size: int, device) -> dict[str, float]:
-    """The mean L2 and SSIM of the found processing to the default over the report images."""
-    totals, images = {"l2": 0.0, "ssim": 0.0}, 0
-    for batch in pixels(report, "torch").iter(batch_size):
-        mosaics = batch["raw"].to(device)
-        rgb, reference = searched(mosaics), default(mosaics)
-        totals["l2"] += l2(rgb, reference).item() * len(mosaics)
-        totals["ssim"] += ssim(rgb, reference).item() * len(mosaics)
-        images += len(mosaics)
-    return {name: total / images for name, total in totals.items()}
 
 
 def _table(task: Task, outputs: dict, intensity: float, drawn: np.ndarray, confidence: float) -> pd.DataFrame:

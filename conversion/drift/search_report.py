@@ -40,6 +40,7 @@ class SearchResult:
             f"[{row.after_low:.3f}, {row.after_high:.3f}], delta {row.delta:+.3f} "
             f"[{row.delta_low:+.3f}, {row.delta_high:+.3f}]"
             for row in self.table.itertuples()
+            if not row.metric.startswith("recall:")  # per class: in the table
         ]
         lines.append(
             f"  distance to the default processing: L2 {self.distance['l2']:.3g}, SSIM {self.distance['ssim']:.3f}"
