@@ -2,6 +2,8 @@
 
 import doctest
 import importlib
+import subprocess
+import sys
 
 import datasets
 import numpy as np
@@ -60,3 +62,12 @@ def test_a_dataset_of_another_kind_is_a_type_error_of_ours():
     with pytest.raises(TypeError, match="pixels takes a datasets.Dataset or IterableDataset") as raised:
         pixels({"raw": []})
     assert isinstance(raised.value, Lens2LogitError)
+
+
+def test_import_loads_no_processing_training_or_plotting_library():
+    """`import lens2logit` needs datasets; scikit-learn, scipy, scikit-image, colour, torch, torchmetrics and
+    matplotlib load on first use (`benchmarks/import_time.py` times it)."""
+    heavy = ["sklearn", "scipy", "skimage", "colour_demosaicing", "colour", "torch", "torchmetrics", "matplotlib"]
+    code = f"import sys, lens2logit; from lens2logit import process; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

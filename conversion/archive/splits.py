@@ -1,7 +1,6 @@
 """Deterministic train/test splits."""
 
 import numpy as np
-from sklearn.model_selection import StratifiedShuffleSplit
 
 from ..errors import ArchiveLayoutError
 from ..facts import SPLIT_SEED, TRAIN_FRACTION
@@ -11,6 +10,8 @@ def authors_stratified_part(labels: dict[str, object], what: str) -> set[str]:
     """The 20 % part of the authors' StratifiedShuffleSplit(n_splits=1, train_size=0.8, random_state=1)
     over the keys of `labels`, in their order; `what` names them in the error."""
     keys = list(labels)
+    from sklearn.model_selection import StratifiedShuffleSplit  # on first use: 0.75 s of `import lens2logit`
+
     splitter = StratifiedShuffleSplit(n_splits=1, train_size=TRAIN_FRACTION, random_state=SPLIT_SEED)
     try:
         _, part = next(splitter.split(np.zeros(len(keys)), [labels[key] for key in keys]))

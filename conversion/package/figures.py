@@ -11,7 +11,6 @@ from ..archive.conditions import REFERENCE
 from ..archive.grid import cell
 from ..archive.reader import Archive
 from ..facts import PROCESSED_VIEWS, RAW_VIEW, TILE_SHAPE
-from ..processing.reference import all_views
 
 CELL = 128  # pixels a tile is shown at
 CAPTION = 16  # pixels of caption below each tile
@@ -91,6 +90,8 @@ def microscopy_figures(archive: Archive, index) -> dict[str, bytes]:
 
 def _pipelines(archive: Archive, raws: dict[float, str]) -> list[tuple[np.ndarray, str]]:
     """The twelve pipelines' RGB, as 8 bits, of the raw captures at PIPELINE_INTENSITIES present."""
+    from ..processing.reference import all_views  # on first use: scipy and scikit-image are not needed to import
+
     cells = []
     for intensity in (i for i in PIPELINE_INTENSITIES if i in raws):
         for pipeline, rgb in all_views(_mosaic(archive, raws[intensity]), "microscopy").items():

@@ -5,7 +5,6 @@ import sys
 import numpy as np
 
 from .recipe import Camera, camera_of, check_unsharp, parse_pipeline
-from .reference import process_numpy
 
 
 def process(raw, pipeline: str, camera: "str | Camera" = "microscopy", unsharp: str = "columns"):
@@ -59,4 +58,6 @@ def process(raw, pipeline: str, camera: "str | Camera" = "microscopy", unsharp: 
 
         batch = process_batch(raw[None] if raw.ndim == 2 else raw, steps, camera, unsharp)
         return batch[0] if raw.ndim == 2 else batch
+    from .reference import process_numpy  # on first use: scipy and scikit-image are not needed to import
+
     return process_numpy(np.asarray(raw), steps, camera, unsharp)
