@@ -32,7 +32,7 @@ from pathlib import Path
 import datasets
 
 from _lens2logit.archive.reader import Archive, fingerprint
-from _lens2logit.errors import ImageFormatError
+from _lens2logit.errors import ImageFormatError, import_optional
 from _lens2logit.facts import CITATION, HOMEPAGE, LICENSE, SPLITS, ZENODO_RECORD_ID
 from _lens2logit.package.configs import CONFIGS, ConfigIndex, config, default_config, detect_view_dtype, index_config
 from _lens2logit.processing.dispatch import process
@@ -170,6 +170,8 @@ class Lens2Logit(datasets.ArrowBasedBuilder):
 
 def __getattr__(name: str):
     """`drift` and `ProcessingModule`, imported on first use (they import torch)."""
+    if name in ("drift", "ProcessingModule"):
+        import_optional("torch", "torch", f"lens2logit.{name}")
     if name == "drift":
         import _lens2logit.drift
 

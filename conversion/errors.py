@@ -1,5 +1,7 @@
 """The project's exceptions: each message names the file, line or value, and what to do."""
 
+import importlib
+
 
 class Lens2LogitError(Exception):
     """Base class of every error raised by lens2logit."""
@@ -63,3 +65,17 @@ class PackageCheckError(Lens2LogitError, ValueError):
 
 class PushError(Lens2LogitError, ConnectionError):
     """The Hub could not be reached, or refused the repository or the upload."""
+
+
+class MissingExtraError(Lens2LogitError, ImportError):
+    """An optional package that a use needs is not installed; the message names the extra that installs it."""
+
+
+def import_optional(module: str, extra: str, use: str):
+    """`importlib.import_module(module)`, or a MissingExtraError naming the extra: optional packages are imported
+    where they are used, and a missing one is one line that says what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        package = module.split(".")[0]
+        raise MissingExtraError(f'{use}: {package} is not installed; pip install "lens2logit[{extra}]"') from error

@@ -5,7 +5,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, import_optional
 from ..facts import SPLITS
 from ..package.configs import CONFIGS
 
@@ -212,6 +212,7 @@ def infos(args: argparse.Namespace) -> int:
 def drift(args: argparse.Namespace) -> int:
     import datasets
 
+    import_optional("torch", "torch", "lens2logit drift")
     from ..drift.evaluation import evaluate
     from ..drift.files import report_folder, write
     from ..drift.models import load_models

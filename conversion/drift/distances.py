@@ -2,8 +2,8 @@
 
 import torch
 
+from ..errors import import_optional
 from ..reading.pixels import pixels
-from .plots import MissingExtraError
 
 
 def l2(rgb: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
@@ -13,12 +13,8 @@ def l2(rgb: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
 
 def ssim(rgb: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """The mean SSIM of the images (torchmetrics: Gaussian window 11, sigma 1.5, data range 1)."""
-    try:
-        from torchmetrics.functional.image import structural_similarity_index_measure
-    except ImportError as error:
-        raise MissingExtraError('the search\'s SSIM needs torchmetrics: pip install "lens2logit[torch]"') from error
-
-    return structural_similarity_index_measure(rgb, reference, data_range=1.0)
+    image = import_optional("torchmetrics.functional.image", "torch", "drift.search (its SSIM)")
+    return image.structural_similarity_index_measure(rgb, reference, data_range=1.0)
 
 
 DISTANCES = {"l2": l2, "ssim": lambda rgb, reference: 1 - ssim(rgb, reference)}

@@ -2,21 +2,12 @@
 
 import pandas as pd
 
-from ..errors import Lens2LogitError
-
-INSTALL = 'pip install "lens2logit[plots]"'
-
-
-class MissingExtraError(Lens2LogitError, ImportError):
-    """An optional package that a function needs is not installed."""
+from ..errors import import_optional
 
 
 def _figure(width: float, height: float):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise MissingExtraError(f"the drift plots need matplotlib: {INSTALL}") from error
-    return Figure(figsize=(width, height), layout="constrained")
+    figure = import_optional("matplotlib.figure", "plots", "the drift plots").Figure
+    return figure(figsize=(width, height), layout="constrained")
 
 
 def _short(pipeline: str) -> str:

@@ -3,7 +3,7 @@
 import copy
 import functools
 
-from ..errors import ArgumentTypeError, InvalidArgumentError
+from ..errors import ArgumentTypeError, InvalidArgumentError, import_optional
 from .handover import taken
 from .rows import PixelRows
 from .stream import PixelStream
@@ -62,6 +62,7 @@ def loader(rows, batch_size: int, shuffle: bool = False, drop_last: bool = False
         >>> [batch["image_id"] for batch in loader(stream, batch_size=2, num_workers=2)]
         [['a', 'b'], ['d', 'e'], ['c']]
     """
+    import_optional("torch", "torch", "loader")
     import torch.utils.data
 
     if isinstance(rows, PixelStream):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import datasets
 
-from ..errors import ArgumentTypeError, InvalidArgumentError
+from ..errors import ArgumentTypeError, InvalidArgumentError, import_optional
 from ..processing.dispatch import process
 from ..processing.recipe import check_unsharp, parse_pipeline
 from .batches import Converter
@@ -94,6 +94,8 @@ def pixels(
         )
     if framework not in FRAMEWORKS:
         raise InvalidArgumentError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    if framework == "torch":
+        import_optional("torch", "torch", 'pixels(..., "torch")')
     if rows not in ROW_KINDS:
         raise InvalidArgumentError(f"rows must be one of {ROW_KINDS}, got {rows!r}")
     if rows == "views" and "view" not in dataset.features:
