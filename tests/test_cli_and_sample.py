@@ -92,9 +92,13 @@ def test_convert_and_summary(archive_dir, tmp_path, capsys):
     )
     assert "error: --expect-published: the package differs from the published archive" in capsys.readouterr().err
     assert main(["summary", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
-    summary = capsys.readouterr().out
+    printed = capsys.readouterr()
+    summary = printed.out
+    assert "Opening local data files: 100%" in printed.err  # the files are local: nothing is downloaded
+    assert "Downloading" not in printed.err
     assert "microscopy/train: 741 rows of 39 images" in summary
-    assert "raw 273; processed 39 in 12 views" in summary
+    assert "  rows per view:      raw 273, at every intensity; processed 39 in each of 12 views, at 1.00\n" in summary
+    assert "1.00 507 (1.00: the raw rows and the processed views)\n" in summary
     labels = re.search(r"microscopy/test: .*\n.*\n.*\n  annotations \(images\): +(.*)", summary).group(1)
     assert sum(int(count) for count in re.findall(r"\d+", labels)) == 9
     assert main(["summary", str(out), "--config", "drone_full", "--cache-dir", str(tmp_path / "cache")]) == 0

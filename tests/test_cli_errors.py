@@ -1,6 +1,7 @@
 """The error paths a first user hits: one line naming the file and what to do, no traceback, exit 1
 (or 2 for usage errors)."""
 
+import argparse
 import importlib.metadata
 import os
 import shutil
@@ -17,6 +18,7 @@ from conftest import write_drone_archive
 from helpers import tree
 
 from _lens2logit.cli.main import main
+from _lens2logit.cli.parser import build_parser
 from _lens2logit.errors import Lens2LogitError
 from _lens2logit.facts import INTENSITIES, MICROSCOPY_LABEL_FILE, PROCESSED_VIEWS
 from _lens2logit.package.convert import convert
@@ -107,6 +109,7 @@ def test_check_decodes_every_intensity_and_names_each_unreadable_file(drone_arch
     for path in broken:
         assert f"{path}: cannot read as TIFF" in result.stderr
     assert "views and tiling: not checked, since 3 files did not decode" in result.stdout
+    assert result.stdout.splitlines()[-1] == f"archive {archive}: 3 problem(s)"
 
 
 def test_check_names_a_damaged_zip_member_below_full_intensity(drone_zips, tmp_path, capsys):
@@ -160,9 +163,12 @@ def test_check_a_microscopy_only_archive(microscopy_archive_dir, tmp_path, capsy
     rows = (45 + DROPPED_IMAGES) * (len(INTENSITIES) + len(PROCESSED_VIEWS))
     assert f"layout: microscopy {rows} rows: files checked against the archive layout" in printed
     assert "tiling: not checked (it needs both drone/images_tiles_256/ and drone/images_full/)" in printed
+    assert printed.splitlines()[-1] == f"archive {archive}: ok"
     sorted((archive / "microscopy/images/raw_scale050").iterdir())[0].unlink()
     assert main(["check", str(archive), "--no-progress"]) == 1
-    assert "raw_scale050" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "raw_scale050" in printed.err
+    assert printed.out.splitlines()[-1] == f"archive {archive}: 1 problem(s)"
 
 
 def test_summary_of_a_missing_path_an_archive_and_a_missing_config(drone_archive_dir, drone_package, tmp_path):
@@ -375,3 +381,15 @@ def test_every_command_names_a_bad_path(drone_archive_dir, tmp_path, monkeypatch
         run_main(capsys, *args, *(["--no-progress"] if args[0] in ("convert", "check") else [])), message
     )
     assert tree(tmp_path) == before
+
+
+def test_every_argument_of_every_command_has_a_help_text():
+    parser = build_parser()
+    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    missing = [
+        f"{name} {action.dest}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    assert missing == []

@@ -102,6 +102,14 @@ def check(args: argparse.Namespace) -> int:
         return _check_package(args.path[0])
     with Archive(args.path) as archive:
         report = check_archive(archive, args.path, progress=not args.no_progress)
+    code = _print_archive_report(report)
+    verdict = f"{max(len(report.problems), 1)} problem(s)" if code else "ok"
+    print(f"archive {' '.join(map(str, args.path))}: {verdict}")
+    return code
+
+
+def _print_archive_report(report) -> int:
+    """What `check ARCHIVE` checked, line by line (problems on stderr); the exit code."""
     for problem in report.problems:
         print(problem, file=sys.stderr)
     rows = ", ".join(f"{name} {count:,} rows" for name, count in report.rows.items())
@@ -168,7 +176,6 @@ def _check_package(package: Path) -> int:
 
 
 def summary(args: argparse.Namespace) -> int:
-    import datasets
 
     from ..package.check import check_shards
     from ..package.files import package_configs
@@ -178,7 +185,7 @@ def summary(args: argparse.Namespace) -> int:
     if name not in configs:
         raise InvalidArgumentError(f"{args.package}: has no config {name!r}; its configs are {', '.join(configs)}")
     check_shards(args.package, name)
-    loaded = datasets.load_dataset(str(args.package), name, cache_dir=args.cache_dir)
+    loaded = _load(args.package, name, None, args.cache_dir)
     for split, dataset in loaded.items():
         present = [c for c in ("image_id", "frame_id", "view", "intensity", "annotation") if c in dataset.features]
         columns = dataset.select_columns(present).to_dict()
@@ -189,14 +196,28 @@ def summary(args: argparse.Namespace) -> int:
         if "view" in columns:
             views = Counter(dataset.features["view"].int2str(columns["view"]))
             raw_rows = views.pop("raw", 0)
-            per_view = ", ".join(f"{count} in {n} views" for count, n in sorted(Counter(views.values()).items()))
-            print(f"  rows per view:      raw {raw_rows}; processed {per_view or 'none'}")
+            per_view = ", ".join(
+                f"{count} in {'each of ' if n > 1 else ''}{_count(n, 'view')}"
+                for count, n in sorted(Counter(views.values()).items())
+            )
+            print(f"  rows per view:      raw {raw_rows}, at every intensity; processed {per_view or 'none'}, at 1.00")
         intensities = Counter(f"{value:.2f}" for value in columns["intensity"])
-        print("  rows per intensity: " + ", ".join(f"{k} {v}" for k, v in sorted(intensities.items())))
+        line = "  rows per intensity: " + ", ".join(f"{k} {v}" for k, v in sorted(intensities.items()))
+        print(line + (" (1.00: the raw rows and the processed views)" if "view" in columns else ""))
         if "annotation" in columns:
             codes = Counter(dict(zip(columns["image_id"], columns["annotation"], strict=True)).values())
             print("  annotations (images): " + ", ".join(f"{code} {count}" for code, count in sorted(codes.items())))
     return 0
+
+
+def _load(package, config: str, split: str | None, cache_dir: str | None):
+    """`load_dataset` of a package folder or Hub id; a folder's files are local, and datasets' bar over them
+    would say "Downloading data" unless told otherwise."""
+    import datasets
+
+    local = Path(package).exists()
+    download = datasets.DownloadConfig(download_desc="Opening local data files" if local else None, cache_dir=cache_dir)
+    return datasets.load_dataset(str(package), config, split=split, cache_dir=cache_dir, download_config=download)
 
 
 def infos(args: argparse.Namespace) -> int:
@@ -210,7 +231,6 @@ def infos(args: argparse.Namespace) -> int:
 
 
 def drift(args: argparse.Namespace) -> int:
-    import datasets
 
     import_optional("torch", "torch", "lens2logit drift")
     from ..drift.evaluation import evaluate
@@ -221,7 +241,7 @@ def drift(args: argparse.Namespace) -> int:
     models = load_models(args.model)
     if args.search:
         return _search(args, models, local)
-    split = datasets.load_dataset(str(args.package), args.config, split=args.split, cache_dir=args.cache_dir)
+    split = _load(args.package, args.config, args.split, args.cache_dir)
     with report_folder(args.out, args.overwrite, inputs=[Path(args.package)] if local else []) as folder:
         report = evaluate(
             models,
@@ -245,7 +265,6 @@ def drift(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace, model, local: bool) -> int:
     """`drift --search`: drift.search_curve over the weights given, for one model, pipeline and intensity."""
-    import datasets
 
     from ..drift.files import report_folder, write_search
     from ..drift.search import AUTHORS_PIPELINE, search_curve
@@ -260,7 +279,7 @@ def _search(args: argparse.Namespace, model, local: bool) -> int:
         raise InvalidArgumentError(
             "--search processes the raw rows for models that take RGB: leave --rows and --inputs out"
         )
-    split = datasets.load_dataset(str(args.package), args.config, split=args.split, cache_dir=args.cache_dir)
+    split = _load(args.package, args.config, args.split, args.cache_dir)
     with report_folder(args.out, args.overwrite, inputs=[Path(args.package)] if local else []) as folder:
         curve = search_curve(
             model,

@@ -181,7 +181,7 @@ def _add_check(subcommands) -> None:
 
 def _add_push(subcommands) -> None:
     push = subcommands.add_parser("push", help="upload a package to a Hub dataset repository (after check passes)")
-    push.add_argument("package", type=Path)
+    push.add_argument("package", type=Path, help="a package folder written by convert")
     push.add_argument("--repo", required=True, type=_hub_id, help="dataset repository ORG/NAME (created if missing)")
     push.add_argument("--token", help="Hub token (default: the logged-in one, or $HF_TOKEN)")
     push.add_argument("--private", action="store_true", help="create the repository private")
@@ -190,7 +190,7 @@ def _add_push(subcommands) -> None:
 
 def _add_summary(subcommands) -> None:
     summary = subcommands.add_parser("summary", help="load a package with load_dataset and print its counts")
-    summary.add_argument("package", type=Path)
+    summary.add_argument("package", type=Path, help="a package folder written by convert")
     summary.add_argument("--config", help="config to load (default: microscopy if the package has it, else its first)")
     summary.add_argument("--cache-dir", help="datasets cache folder (default: the datasets cache)")
     summary.set_defaults(run=commands.summary)
