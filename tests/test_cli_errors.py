@@ -393,3 +393,29 @@ def test_every_argument_of_every_command_has_a_help_text():
         if not action.help and not isinstance(action, argparse._HelpAction)
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("deleted", "splits"),
+    [
+        ("02-raw_scale050-00000-of-00001.parquet", ["train"]),  # a raw condition, in one split
+        ("09-bilinear-unsharp_masking-gaussian_denoising-00000-of-00001.parquet", ["test"]),  # a view, in one split
+        ("06-raw_scale001-00000-of-00001.parquet", ["train", "test"]),  # a condition, in every split
+    ],
+)
+def test_a_deleted_whole_condition_is_named(package, tmp_path, capsys, deleted, splits):
+    copy = tmp_path / "package"
+    shutil.copytree(package / "microscopy", copy / "microscopy", copy_function=os.link)  # links: cheap, and
+    for name in ("README.md", "dataset_infos.json", "croissant.json"):  # unlinking one leaves the session's
+        shutil.copy2(package / name, copy / name)
+    for split in splits:
+        (copy / "microscopy" / split / deleted).unlink()
+    named = deleted.split("-00000-of-")[0] + "-*.parquet"  # the condition's shards, whatever their count
+    result = run_main(capsys, "summary", str(copy), "--cache-dir", str(tmp_path / "cache"))
+    assert_one_line_error(result, f"{copy / 'microscopy' / splits[0]}: ", f"(shards missing: {named})")
+    result = run_main(capsys, "check", str(copy))
+    assert result.returncode == 1
+    for split in splits:
+        assert f"microscopy/{split}: " in result.stderr
+        assert f"rows in the shards (no shard of {named}), " in result.stderr
+    assert result.stderr.count(f"(no shard of {named})") == 2 * len(splits)  # against the card and the infos

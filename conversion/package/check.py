@@ -179,7 +179,9 @@ def check_package(package: Path) -> PackageReport:
                 splits = infos[name].splits if name in infos and infos[name].splits else {}
                 listed = splits[split].num_examples if split in splits else None
                 if listed != rows:
-                    report.problems.append(f"{name}/{split}: {rows:,} rows in the shards, {listed} in {source}")
+                    absent = ", ".join(absent_conditions(shards, name))
+                    named = f" (no shard of {absent})" if absent else ""
+                    report.problems.append(f"{name}/{split}: {rows:,} rows in the shards{named}, {listed} in {source}")
     for shard in sorted(set(package.rglob("*.parquet")) - matched):
         report.problems.append(f"{shard}: in no config's data_files, so no reader will see it")
     report.problems += croissant_problems(package, json_infos)
@@ -197,7 +199,7 @@ def check_shards(package: Path, name: str) -> None:
         shards = sorted((package / name / split).glob("*.parquet"))
         rows = sum(_rows_of(shard) for shard in shards)
         if rows != info.num_examples:
-            missing = ", ".join(missing_shards(shards)) or "none by name"
+            missing = ", ".join(missing_shards(shards) + absent_conditions(shards, name)) or "none by name"
             raise PackageError(
                 f"{package / name / split}: {rows:,} rows in {len(shards)} shard(s), {info.num_examples:,} in "
                 f"{INFOS_FILE} (shards missing: {missing}); convert the archive again, or run `lens2logit check`"
@@ -209,6 +211,18 @@ def _rows_of(shard: Path) -> int:
         return pq.ParquetFile(shard).metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise PackageError(f"{shard}: not a readable Parquet file ({exc}); convert the archive again") from None
+
+
+def absent_conditions(shards: list[Path], name: str) -> list[str]:
+    """`<rank>-<condition>-*.parquet` for each condition of config `name` that none of `shards` holds. Every
+    condition is in every split of a whole archive's package; a partial one lacks some, so this names the
+    shards to look for once the rows do not add up, not a problem by itself."""
+    spec = CONFIGS.get(name)
+    if spec is None:
+        return []
+    held = {match.group(2) for match in map(_SHARD_NAME.fullmatch, (shard.name for shard in shards)) if match}
+    expected = [c for c in condition_order() if spec.has_views or is_intensity_folder(c)]
+    return [f"{shard_stem(condition)}-*.parquet" for condition in expected if condition not in held]
 
 
 def missing_shards(shards: list[Path]) -> list[str]:
