@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
@@ -86,6 +87,8 @@ def test_engine_snippet_gives_the_tiles_of_one_intensity_with_their_ids(engine, 
     saved = "\nimport json\nimport numpy\nnumpy.save('tiles.npy', tiles)\njson.dump(ids, open('ids.json', 'w'))\n"
     result = run_snippet(snippet + saved, tmp_path, package)
     assert result.returncode == 0, result.stderr
+    assert " INFO " not in result.stderr  # Ray's progress lines are quietened
+    assert "deprecated" not in result.stderr
     ids, tiles = json.loads((tmp_path / "ids.json").read_text()), np.load(tmp_path / "tiles.npy")
     train = load_dataset(str(package), "microscopy", split="train", cache_dir=str(tmp_path / "cache"))
     rows = zip(train["image_id"], train["intensity"], strict=True)
@@ -98,8 +101,13 @@ def test_engine_snippet_gives_the_tiles_of_one_intensity_with_their_ids(engine, 
 
 def test_ray_processing_snippet_gives_the_plain_loop_rgb_of_every_raw_row(package, tmp_path):
     (snippet,) = [code for code in SNIPPETS if "map_batches" in code]
+    earlier = tmp_path / "l2l-processed"  # what an earlier run left: a rerun replaces it, adding nothing
+    earlier.mkdir()
+    pq.write_table(pa.table({"image_id": ["earlier"], "intensity": [1.0]}), earlier / "earlier.parquet")
     result = run_snippet(snippet, tmp_path, package)
     assert result.returncode == 0, result.stderr
+    assert " INFO " not in result.stderr
+    assert "deprecated" not in result.stderr
     train = load_dataset(str(package), "microscopy", split="train", cache_dir=str(tmp_path / "cache"))
     raw = train.filter(lambda row: row["view"] == 0)
     written = pq.read_table(tmp_path / "l2l-processed").sort_by(
