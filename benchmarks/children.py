@@ -84,8 +84,8 @@ import datasets, pyarrow, pyarrow.dataset, torch
 from lens2logit import loader, pixels
 source, way, rows_wanted, read = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 start = time.perf_counter()
-options = {"columns": ["label", "view", "raw"]} if read != "all" else {}  # "needed": as the README advises
-if read == "prefetch":  # and pyarrow reading ahead, as the README advises over a network
+options = {"columns": ["label", "view", "raw"]} if read != "all" else {}  # "needed": as docs/reading.md advises
+if read == "prefetch":  # and pyarrow reading ahead, as docs/reading.md advises over a network
     ahead = pyarrow.CacheOptions(prefetch_limit=1, range_size_limit=128 << 20)
     options["fragment_scan_options"] = pyarrow.dataset.ParquetFragmentScanOptions(cache_options=ahead)
 stream = datasets.load_dataset(source, "microscopy", split="train", streaming=True, **options)

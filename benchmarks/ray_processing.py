@@ -1,10 +1,10 @@
-"""One pipeline over every raw row of a config: Ray Data (the README's snippet) against a plain loop over
+"""One pipeline over every raw row of a config: Ray Data (the snippet of docs/other-tools.md) against a plain loop over
 `pixels(..., pipeline=...)`, on the same rows, in one run.
 
     python benchmarks/ray_processing.py [--work DIR] [--cpus 2] [--pipeline NAME] [--json FILE]
 
 Both read the `microscopy` train split of a sample package (written once under --work), apply one pipeline
-(default: the README snippet's) to every raw row in torch batches of 32 and write the RGB results as Parquet
+(default: that snippet's) to every raw row in torch batches of 32 and write the RGB results as Parquet
 with ids, intensity and pipeline. Ray Data: `read_parquet`, `filter(expr=col("view") == 0)`,
 `map_batches` calling `process`, `write_parquet`, with `ray.init(num_cpus=--cpus)` (its start-up is timed
 apart). The loop: `load_dataset`, then `pixels(train, "torch", pipeline=...)` batch by batch in one process,
@@ -34,7 +34,7 @@ from _lens2logit.package.convert import convert  # noqa: E402
 from _lens2logit.sample.writer import write_sample  # noqa: E402
 from lens2logit import pixels, process  # noqa: E402
 
-PIPELINE = "bilinear-sharpening_filter-gaussian_denoising"  # the README snippet's; --pipeline to change
+PIPELINE = "bilinear-sharpening_filter-gaussian_denoising"  # that snippet's; --pipeline to change
 BATCH = 32
 PASSES = 2
 

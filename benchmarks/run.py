@@ -1,7 +1,7 @@
 """Benchmarks at full size against baselines measured in the same run; prints a table, writes JSON.
 
     python benchmarks/run.py [--work /tmp/lens2logit-bench] [--scales 0.32 1.0] [--json results.json]
-    python benchmarks/run.py --readme   # only rewrite README.md's table from the JSON
+    python benchmarks/run.py --readme   # only rewrite docs/reading.md's table from the JSON
 
 
 For each scale (1.0 = the real counts: 940 microscopy images, 12 full 3648x5472 drone frames and
@@ -282,7 +282,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/lens2logit-bench"), help="archives and packages")
     parser.add_argument("--scales", type=float, nargs="+", default=[0.32, 1.0], help="1.0 = the real counts")
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results.json")
-    parser.add_argument("--readme", action="store_true", help="only rewrite README.md's table from --json")
+    parser.add_argument("--readme", action="store_true", help="only rewrite docs/reading.md's table from --json")
     args = parser.parse_args()
     if not args.readme:
         args.work.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from lens2logit import pixels
 
 SHARDS = 3  # 2,265 rows at the real counts
 PASSES = 5
-COLUMNS = ["label", "view", "raw"]  # what the README's streams load
+COLUMNS = ["label", "view", "raw"]  # what the streams of docs/reading.md load
 
 
 def floor(shards: list[Path]):

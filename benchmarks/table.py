@@ -1,8 +1,8 @@
-"""The Markdown table of `benchmarks/run.py`'s results, and its place in README.md."""
+"""The Markdown table of `benchmarks/run.py`'s results, and its place in docs/reading.md."""
 
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "reading.md"  # its Performance section holds the table
 TABLE_START, TABLE_END = "<!-- the table of benchmarks/results.json -->", "<!-- end of the table -->"
 
 
@@ -94,8 +94,8 @@ def table(results: list[dict]) -> str:
 
 
 def write_readme_table(markdown: str) -> None:
-    """Put `markdown` in README.md between its table markers."""
-    text = README.read_text()
+    """Put `markdown` in docs/reading.md between its table markers."""
+    text = PAGE.read_text()
     before, rest = text.split(TABLE_START + "\n", 1)
     after = rest.split(TABLE_END, 1)[1]
-    README.write_text(f"{before}{TABLE_START}\n{markdown}\n{TABLE_END}{after}")
+    PAGE.write_text(f"{before}{TABLE_START}\n{markdown}\n{TABLE_END}{after}")

@@ -6,7 +6,7 @@ ZENODO_RECORD_ID = 5235536
 ZENODO_DOI = "10.5281/zenodo.5235536"
 LICENSE = "cc-by-4.0"
 DATE_PUBLISHED = "2021-08-27"  # the date of the data page
-DATA_VERSION = "2.1.0"  # the package's data contract (README: "The data contract"); 2.1 added label_order
+DATA_VERSION = "2.1.0"  # the package's data contract (docs/formats.md: "The data contract"); 2.1 added label_order
 CITATION = """\
 @article{oala2023data,
   title   = {Data Models for Dataset Drift Controls in Machine Learning With Optical Images},

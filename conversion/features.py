@@ -1,4 +1,4 @@
-"""The `datasets` features of each config (the README's "The data contract"; the card describes each column).
+"""The `datasets` features of each config (docs/formats.md, "The data contract"; the card describes each column).
 
 Column order (contract v2): `image_id` and `preview` first, then labels and masks, then `view` and
 `intensity`, then the pixels. No `split` column: the split is the split the row is in."""

@@ -1,4 +1,5 @@
-"""The README's commands and snippets run as they stand."""
+"""The README's commands and the snippets of the README and of docs/ run as they stand; the README is a landing
+page (short lines, links that resolve)."""
 
 import json
 import os
@@ -16,7 +17,10 @@ from helpers import source_raw
 
 from lens2logit import pixels
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text()
+PAGES = sorted((ROOT / "docs").glob("*.md"))
+DOCS = {page.name: page.read_text() for page in PAGES}
 
 
 def test_first_command_runs_twice(tmp_path):
@@ -34,7 +38,7 @@ def test_first_command_runs_twice(tmp_path):
 
 
 PIPELINE = "bilinear-sharpening_filter-gaussian_denoising"  # the one the Ray snippet applies
-SNIPPETS = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+SNIPPETS = [code for text in (README, *DOCS.values()) for code in re.findall(r"```python\n(.*?)```", text, re.DOTALL)]
 
 
 def run_snippet(code: str, tmp_path, package, archive=None) -> subprocess.CompletedProcess:
@@ -48,12 +52,12 @@ def run_snippet(code: str, tmp_path, package, archive=None) -> subprocess.Comple
 
 
 # What marks the snippets that a test below runs and checks the output of; the others only need to run.
-OWN_TESTS = ("PIPELINES", "DataLoader", "tiles = ", "map_batches", "drift.evaluate", "drift.search")
+OWN_TESTS = ("PIPELINES", "DataLoader", "tiles = ", "map_batches", "drift.evaluate", "drift.search", "optimiser")
 
 
 def test_every_python_snippet_has_a_test():
-    assert len(SNIPPETS) == 11
-    assert sum(any(marker in code for marker in OWN_TESTS) for code in SNIPPETS) == 9
+    assert len(SNIPPETS) == 12
+    assert sum(any(marker in code for marker in OWN_TESTS) for code in SNIPPETS) == 10
 
 
 OTHERS = [code for code in SNIPPETS if not any(marker in code for marker in OWN_TESTS)]
@@ -132,11 +136,11 @@ def test_performance_table_is_the_one_of_benchmarks_results(monkeypatch):
 
     results = json.loads((benchmarks / "results.json").read_text())["results"]
     assert [result["scale"] for result in results] == [0.32, 1.0]
-    assert f"{table.TABLE_START}\n{table.table(results)}\n{table.TABLE_END}" in README
+    assert f"{table.TABLE_START}\n{table.table(results)}\n{table.TABLE_END}" in DOCS["reading.md"]
 
 
 def test_drift_snippet_prints_the_summary_and_the_table_columns(package, tmp_path):
-    (snippet,) = [code for code in SNIPPETS if "drift.evaluate" in code]
+    (snippet,) = [code for code in SNIPPETS if "drift.evaluate" in code and "optimiser" not in code]
     result = run_snippet(snippet, tmp_path, package)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -173,4 +177,26 @@ def test_learned_processing_table_is_the_benchmarks_run():
             f"| {pipeline} | {found['port_forward_s']:.3f} s | {found['module_forward_backward_s']:.3f} s | "
             f"{found['ratio']:.2f}x | {steps['l2']:.2f} s | {steps['ssim']:.2f} s |"
         )
-        assert row in README
+        assert row in DOCS["drift.md"]
+
+
+def test_quick_start_trains_on_labelled_rows_and_evaluates_every_condition(package, tmp_path):
+    (snippet,) = [code for code in SNIPPETS if "optimiser" in code]
+    assert snippet == re.findall(r"```python\n(.*?)```", README, re.DOTALL)[0]  # the README's first snippet
+    result = run_snippet(snippet, tmp_path, package)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "microscopy/test: 9 images, 95% intervals from 1000 bootstrap resamples of them"
+    assert lines[1] == "model model, accuracy:"
+    assert "mean over the 84 conditions" in result.stdout
+
+
+def test_readme_is_a_landing_page_whose_links_resolve():
+    assert README.count("\n") <= 150
+    prose = re.sub(r"```.*?```", "", README, flags=re.DOTALL)
+    assert [line for line in prose.splitlines() if len(line) > 120] == []
+    for text, folder in ((README, ROOT), *((text, ROOT / "docs") for text in DOCS.values())):
+        for target in re.findall(r"\]\(([^)#]+?)(?:#[^)]*)?\)", text):
+            if not target.startswith("http"):
+                assert (folder / target).exists(), target
+    assert {f"docs/{page.name}" for page in PAGES} <= set(re.findall(r"\((docs/[\w-]+\.md)\)", README))

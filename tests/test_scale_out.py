@@ -92,7 +92,7 @@ def test_ranks_and_loader_workers_see_every_raw_row_once(package, tmp_path):
 
 
 def test_streams_of_only_the_columns_they_need(package, archive_dir, tmp_path):
-    """`load_dataset(..., streaming=True, columns=...)`, which the README advises for streams (Parquet then
+    """`load_dataset(..., streaming=True, columns=...)`, which docs/reading.md advises for streams (Parquet then
     reads only those columns), with pyarrow reading ahead as it advises over a network: the same raw rows
     in the same order with their stored pixels, also with `filters` keeping raw rows only; without `view`,
     rows of both kinds cannot be told apart, and pixels says so instead of reading processed-view rows as
