@@ -193,7 +193,7 @@ def test_sigterm_removes_partial_output_and_leaves_out_as_it_was(archive_dir, tm
     _wait_for_staging(out, process)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM
+    assert process.returncode == 128 + signal.SIGTERM, stderr
     assert stderr.endswith("lens2logit: stopped by SIGTERM\n")
     assert "Traceback" not in stderr
     if overwrite:

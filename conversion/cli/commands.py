@@ -5,7 +5,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from ..errors import InvalidArgumentError, import_optional
+from ..errors import InvalidArgumentError
 from ..facts import SPLITS
 from ..package.configs import CONFIGS
 
@@ -185,7 +185,7 @@ def summary(args: argparse.Namespace) -> int:
     if name not in configs:
         raise InvalidArgumentError(f"{args.package}: has no config {name!r}; its configs are {', '.join(configs)}")
     check_shards(args.package, name)
-    loaded = _load(args.package, name, None, args.cache_dir)
+    loaded = load(args.package, name, None, args.cache_dir)
     for split, dataset in loaded.items():
         present = [c for c in ("image_id", "frame_id", "view", "intensity", "annotation") if c in dataset.features]
         columns = dataset.select_columns(present).to_dict()
@@ -210,13 +210,12 @@ def summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(package, config: str, split: str | None, cache_dir: str | None):
-    """`load_dataset` of a package folder or Hub id; a folder's files are local, and datasets' bar over them
-    would say "Downloading data" unless told otherwise."""
+def load(package, config: str, split: str | None, cache_dir: str | None):
+    """`load_dataset` of a package folder (whose files datasets' bar would call "Downloading data") or Hub id."""
     import datasets
 
-    local = Path(package).exists()
-    download = datasets.DownloadConfig(download_desc="Opening local data files" if local else None, cache_dir=cache_dir)
+    desc = "Opening local data files" if Path(package).exists() else None
+    download = datasets.DownloadConfig(download_desc=desc, cache_dir=cache_dir)
     return datasets.load_dataset(str(package), config, split=split, cache_dir=cache_dir, download_config=download)
 
 
@@ -227,77 +226,4 @@ def infos(args: argparse.Namespace) -> int:
     check_infos_target(args.out, args.overwrite)
     write_infos(args.out, published_infos())
     print(f"wrote the published infos to {args.out}")
-    return 0
-
-
-def drift(args: argparse.Namespace) -> int:
-
-    import_optional("torch", "torch", "lens2logit drift")
-    from ..drift.evaluation import evaluate
-    from ..drift.files import report_folder, write
-    from ..drift.models import load_models
-
-    local = Path(args.package).exists()
-    models = load_models(args.model)
-    if args.search:
-        return _search(args, models, local)
-    split = _load(args.package, args.config, args.split, args.cache_dir)
-    with report_folder(args.out, args.overwrite, inputs=[Path(args.package)] if local else []) as folder:
-        report = evaluate(
-            models,
-            split,
-            intensities=args.intensities,
-            pipelines=args.pipelines,
-            rows=args.rows,
-            inputs=args.inputs,
-            device=args.device,
-            batch_size=args.batch_size,
-            resamples=args.resamples,
-            seed=args.seed,
-            progress=not args.no_progress,
-            source=str(Path(args.package).resolve()) if local else args.package,
-        )
-        written = write(report, folder)
-    print(report)
-    print(f"wrote {', '.join(written)} to {args.out}")
-    return 0
-
-
-def _search(args: argparse.Namespace, model, local: bool) -> int:
-    """`drift --search`: drift.search_curve over the weights given, for one model, pipeline and intensity."""
-
-    from ..drift.files import report_folder, write_search
-    from ..drift.search import AUTHORS_PIPELINE, search_curve
-
-    if isinstance(model, dict) and len(model) != 1:
-        raise InvalidArgumentError(f"--search takes one model, {args.model} gave {len(model)}: {', '.join(model)}")
-    model = next(iter(model.values())) if isinstance(model, dict) else model
-    for option, values in (("--pipelines", args.pipelines), ("--intensities", args.intensities)):
-        if values and len(values) != 1:
-            raise InvalidArgumentError(f"--search searches one pipeline at one intensity: give {option} one value")
-    if args.rows != "raw" or args.inputs != "rgb":
-        raise InvalidArgumentError(
-            "--search processes the raw rows for models that take RGB: leave --rows and --inputs out"
-        )
-    split = _load(args.package, args.config, args.split, args.cache_dir)
-    with report_folder(args.out, args.overwrite, inputs=[Path(args.package)] if local else []) as folder:
-        curve = search_curve(
-            model,
-            split,
-            (args.pipelines or [AUTHORS_PIPELINE])[0],
-            weights=args.weight,
-            parameters=args.search,
-            penalty=args.penalty,
-            steps=args.steps,
-            lr=args.lr,
-            intensity=(args.intensities or [1.0])[0],
-            device=args.device,
-            batch_size=args.batch_size,
-            resamples=args.resamples,
-            seed=args.seed,
-            progress=not args.no_progress,
-        )
-        written = write_search(curve, folder)
-    print(curve)
-    print(f"wrote {', '.join(written)} to {args.out}")
     return 0

@@ -11,7 +11,7 @@ from ..remote.zenodo import DEFAULT_ZENODO_URL, RETRIES, ZENODO_URL_ENV
 from ..sample.drone import MIN_FRAMES
 from ..sample.microscopy import MIN_MICROSCOPY_IMAGES
 from ..sample.writer import DEFAULT_FRAMES
-from . import commands
+from . import commands, drift_command
 
 DESCRIPTION = "The `lens2logit` command: make a sample archive, convert an archive, check it, summarise a package."
 EPILOG = """\
@@ -242,4 +242,4 @@ def _add_drift(subcommands) -> None:
     search.add_argument("--penalty", choices=["l2", "ssim"], default="l2", help="distance to the default (default l2)")
     search.add_argument("--steps", type=_at_least(1), default=100, help="Adam steps of each search (default 100)")
     search.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate (default 0.01)")
-    drift.set_defaults(run=commands.drift)
+    drift.set_defaults(run=drift_command.drift)

@@ -218,7 +218,7 @@ def absent_conditions(shards: list[Path], name: str) -> list[str]:
     condition is in every split of a whole archive's package; a partial one lacks some, so this names the
     shards to look for once the rows do not add up, not a problem by itself."""
     spec = CONFIGS.get(name)
-    if spec is None:
+    if spec is None or not shards:  # a split without any shard is reported as such, not condition by condition
         return []
     held = {match.group(2) for match in map(_SHARD_NAME.fullmatch, (shard.name for shard in shards)) if match}
     expected = [c for c in condition_order() if spec.has_views or is_intensity_folder(c)]
