@@ -10,7 +10,6 @@ import torch
 
 from _lens2logit.drift import search, search_curve
 from _lens2logit.drift.search import _divided
-from _lens2logit.drift.tasks import task_of
 from _lens2logit.errors import ArgumentTypeError, InvalidArgumentError
 from _lens2logit.processing.dispatch import process
 
@@ -93,12 +92,12 @@ def test_the_same_seed_gives_the_same_result_and_the_parts_are_disjoint(toy):
     other = search(model, split, PIPELINE, ("white_balance", "gamma"), seed=4, **options)
     assert other.parameters != first.parameters
 
-    searched, reported = _divided(split, task_of(split.features), 1.0, 0.25, seed=3)
+    searched, reported = _divided(split, 1.0, 0.25, seed=3)
     assert not set(searched) & set(reported)
     assert sorted(searched + reported) == list(range(IMAGES))
     assert len(reported) == 10
-    assert _divided(split, task_of(split.features), 1.0, 0.25, seed=3) == (searched, reported)
-    assert _divided(split, task_of(split.features), 1.0, 0.25, seed=4)[1] != reported
+    assert _divided(split, 1.0, 0.25, seed=3) == (searched, reported)
+    assert _divided(split, 1.0, 0.25, seed=4)[1] != reported
 
 
 def test_the_curve_falls_as_the_weight_falls(toy):

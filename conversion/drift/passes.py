@@ -187,11 +187,18 @@ def _images_per_condition(split) -> int | None:
     """The labelled images of one condition (raw rows at 1.00) of a loaded split; None for a stream."""
     if not hasattr(split, "__len__"):
         return None
-    columns = [name for name in ("intensity", "view", "label") if name in split.features]
+    return len(labelled_raw_rows(split, 1.0)[0]) or None
+
+
+def labelled_raw_rows(split, intensity: float) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of a loaded split's raw rows at `intensity` whose label is not -1 (the images the authors
+    exclude), and their image ids: read from Arrow, without the pixels."""
+    columns = ["image_id", "intensity"] + [name for name in ("view", "label") if name in split.features]
     table = split.select_columns(columns).with_format("arrow")[:]
-    full = pc.equal(table["intensity"], 1.0)
+    chosen = pc.equal(table["intensity"], intensity)
     if "view" in columns:
-        full = pc.and_(full, pc.equal(table["view"], 0))
-    if "label" in columns:  # images whose label is -1 are left out
-        full = pc.and_(full, pc.greater_equal(table["label"], 0))
-    return pc.sum(full).as_py() or None
+        chosen = pc.and_(chosen, pc.equal(table["view"], 0))
+    if "label" in columns:
+        chosen = pc.and_(chosen, pc.greater_equal(table["label"], 0))
+    positions = np.flatnonzero(chosen.to_numpy(zero_copy_only=False))
+    return positions, np.asarray(table["image_id"].take(positions).to_pylist(), dtype=str)

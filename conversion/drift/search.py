@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 import datasets
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -19,7 +18,7 @@ from . import bootstrap
 from .distances import DISTANCES, distances
 from .evaluation import conditions_grid, images_behind
 from .metrics import metric_values
-from .passes import Grid, Pass, check_logits, truth_tensor
+from .passes import Grid, Pass, check_logits, labelled_raw_rows, truth_tensor
 from .search_report import SearchCurve, SearchResult
 from .tasks import RAW_INPUTS, SEGMENTATION, Task, task_of
 
@@ -94,12 +93,12 @@ def search(
     default = ProcessingModule(pipeline, task.camera, unsharp=unsharp).to(device)
     held_out = report is None
     if held_out:
-        search_rows, report_rows = _divided(split, task, intensity, holdout, seed)
+        search_rows, report_rows = _divided(split, intensity, holdout, seed)
         report = split
     elif not isinstance(report, datasets.Dataset) or task_of(report.features) != task:
         raise ArgumentTypeError("report takes one map-style split of the same config as split")
     else:
-        search_rows, report_rows = _selected(split, task, intensity)[0], _selected(report, task, intensity)[0]
+        search_rows, report_rows = _selected(split, intensity)[0], _selected(report, intensity)[0]
     raw, truth = _loaded(split.select(search_rows), task)
     start = _learned_values(searched)
 
@@ -179,9 +178,9 @@ def _checked(model, split, penalty, weight, steps, holdout, confidence, resample
     return task_of(split.features)
 
 
-def _divided(split, task: Task, intensity: float, holdout: float, seed: int) -> tuple[list[int], list[int]]:
+def _divided(split, intensity: float, holdout: float, seed: int) -> tuple[list[int], list[int]]:
     """The positions of the labelled raw rows at `intensity`, divided by image, seeded: (search, report)."""
-    positions, ids = _selected(split, task, intensity)
+    positions, ids = _selected(split, intensity)
     images = np.random.default_rng(seed).permutation(np.unique(ids))
     reported = round(holdout * len(images))
     if reported < 1 or reported >= len(images):
@@ -193,19 +192,12 @@ def _divided(split, task: Task, intensity: float, holdout: float, seed: int) -> 
     return positions[~report].tolist(), positions[report].tolist()
 
 
-def _selected(split, task: Task, intensity: float) -> tuple[np.ndarray, np.ndarray]:
-    """The positions of the labelled raw rows at `intensity`, and their image ids."""
-    columns = ["image_id", "intensity"] + [c for c in ("view", "label") if c in split.features]
-    table = split.select_columns(columns).with_format("arrow")[:]
-    chosen = pc.equal(table["intensity"], intensity)
-    if "view" in columns:
-        chosen = pc.and_(chosen, pc.equal(table["view"], 0))
-    if task.kind != SEGMENTATION:
-        chosen = pc.and_(chosen, pc.greater_equal(table["label"], 0))
-    positions = np.flatnonzero(chosen.to_numpy(zero_copy_only=False))
+def _selected(split, intensity: float) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the labelled raw rows at `intensity`, and their image ids; none is an error."""
+    positions, ids = labelled_raw_rows(split, intensity)
     if not len(positions):
         raise InvalidArgumentError(f"the split holds no labelled raw rows at intensity {intensity:.2f}")
-    return positions, np.asarray(table["image_id"].to_pylist(), dtype=str)[positions]
+    return positions, ids
 
 
 def _loaded(rows, task: Task) -> tuple[torch.Tensor, torch.Tensor]:
