@@ -39,6 +39,7 @@ from _lens2logit.processing.dispatch import process
 from _lens2logit.processing.recipe import CAMERAS, PIPELINES, Camera
 from _lens2logit.reading.loader import loader
 from _lens2logit.reading.pixels import pixels
+from _lens2logit.reading.streaming import stream
 from _lens2logit.remote import zenodo
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "loader",
     "pixels",
     "process",
+    "stream",
 ]
 
 logger = datasets.logging.get_logger(__name__)

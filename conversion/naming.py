@@ -26,6 +26,11 @@ def shard_stem(condition: str) -> str:
     return f"{condition_order().index(condition):02d}-{condition}"
 
 
+def shard_glob(config: str, split: str, condition: str) -> str:
+    """A condition's shards in a package, as a `data_files=` pattern: `microscopy/train/02-raw_scale050-*.parquet`."""
+    return f"{config}/{split}/{shard_stem(condition)}-*.parquet"
+
+
 def is_intensity_folder(name: str) -> bool:
     """Whether `name` is spelled as an intensity folder (`raw_scaleXXX`), whatever its number."""
     return _INTENSITY_FOLDER.fullmatch(name) is not None

@@ -7,7 +7,7 @@ revision it has (`main`, or its commit sha):
 - `GET /api/datasets/<repo>/tree/<rev>[/<path>]`: folder listings (`recursive=true` honoured);
 - `POST /api/datasets/<repo>/paths-info/<rev>`: the entries of the `paths` form fields;
 - `HEAD`/`GET /datasets/<repo>/resolve/<rev>/<path>`: the file, with `ETag`, `X-Repo-Commit` and
-  `Range: bytes=a-b` answered by 206.
+  `Range: bytes=a-b` answered by 206; the bytes sent of each file are counted (`sent`).
 And what an upload needs, for regular (base64, in-commit) files only, no LFS or Xet storage:
 `POST /api/repos/create`, `POST /api/validate-yaml` (the card's YAML must parse; the Hub checks
 more), `POST /api/datasets/<repo>/preupload/<rev>` (every file "regular", with
@@ -18,6 +18,8 @@ Everything else is 404, and every request is recorded.
 import base64
 import hashlib
 import json
+import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -32,6 +34,8 @@ class HubServer(LocalServer):
         self.folder = Path(folder)
         self._refresh()
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range header)
+        self.sent: Counter[str] = Counter()  # the body bytes sent of each file
+        self._sent_lock = threading.Lock()  # requests are answered on threads of their own
         self.committed: list[list[str]] = []  # the files of each commit received
         super().__init__(self._handler())
 
@@ -184,6 +188,8 @@ class HubServer(LocalServer):
                     with server.files[file].open("rb") as stream:
                         stream.seek(first)
                         body = stream.read(last - first + 1)
+                    with server._sent_lock:
+                        server.sent[file] += len(body)
                 self._send(status, body, "application/octet-stream", headers, last - first + 1)
 
             def _send(self, status: int, body: bytes, kind: str, headers: dict, length: int | None = None) -> None:
