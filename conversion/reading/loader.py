@@ -22,9 +22,8 @@ def loader(rows, batch_size: int, shuffle: bool = False, drop_last: bool = False
     has work of its own (a model step) or the batches do (`pipeline=`), and for a stream, whose Parquet
     shards they decode in parallel. Each worker writes its batches' pixels into shared-memory buffers it
     reuses, and the main process's tensors are those buffers (a buffer is reused once no tensor is left
-    on it), so handing a batch over copies nothing. Load a stream with only the columns read
-    (`load_dataset(..., streaming=True, columns=[..., "view", "raw"])`): `datasets` reads every column
-    of a Parquet shard otherwise.
+    on it), so handing a batch over copies nothing. Stream with `stream(...)`, which downloads only the
+    shards and columns read.
 
     Args:
         rows: rows from `pixels(dataset, "torch", ...)`: map-style or streamed.

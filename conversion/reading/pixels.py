@@ -36,9 +36,8 @@ def pixels(
     consecutive rows are read-only views of the Arrow cache. `loader` makes a torch DataLoader of them that
     reads whole batches. Streamed datasets (`streaming=True`) give an iterable of rows with
     `iter(batch_size)`, a torch IterableDataset when torch is installed; the other kind of rows is dropped
-    in Arrow, never decoded. A stream reads every column of its Parquet shards unless it was loaded with
-    `columns=` (`select_columns` does not reach the Parquet reader); keep `view` among them, which tells
-    raw rows from processed views.
+    in Arrow, never decoded. `stream(...)` gives a stream of only the shards of one kind of rows and only
+    the columns read; a stream of both kinds needs its `view` column, which tells them apart.
 
     Args:
         dataset: one split, loaded (`datasets.Dataset`) or streamed (`datasets.IterableDataset`).
