@@ -2,8 +2,11 @@
 
 import atexit
 import os
+import re
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -47,6 +50,7 @@ from _lens2logit.sample.microscopy import microscopy_files  # noqa: E402
 from _lens2logit.sample.writer import write_sample  # noqa: E402
 
 SEED = 7
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +75,36 @@ def made_once(tmp_path_factory, worker_id):
 @pytest.fixture(scope="session")
 def archive_dir(made_once):
     return made_once("archive", lambda out: write_sample(out, seed=SEED))
+
+
+def first_command_steps(folder: Path) -> str:
+    """The README's first command after its install step, writing into `folder` instead of /tmp."""
+    first_line = re.search(r"```bash\n(.*?)\n", (ROOT / "README.md").read_text()).group(1)
+    install, *steps = first_line.split(" && ")
+    assert install == "pip install -e ."
+    return " && ".join(steps).replace("/tmp/l2l-", f"{folder}/l2l-")
+
+
+def run_first_command(folder: Path) -> subprocess.CompletedProcess:
+    """The README's first command (this environment installed the package) with its archive and package in
+    `folder`."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = first_command_steps(folder)
+    return subprocess.run(command, shell=True, capture_output=True, text=True, timeout=600, env=env)
+
+
+def _first_run(out: Path) -> None:
+    out.mkdir(parents=True)
+    result = run_first_command(out)
+    (out / "stdout.txt").write_text(result.stdout)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="session")
+def first_command(made_once):
+    """The folder of the README's first command run once: `l2l-archive` (the sample, zipped, of the command's
+    default seed), `l2l-package` (its package) and `stdout.txt`."""
+    return made_once("first_command", _first_run)
 
 
 @pytest.fixture(scope="session")
