@@ -93,9 +93,9 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_readme_table(markdown: str) -> None:
-    """Put `markdown` in docs/reading.md between its table markers."""
-    text = PAGE.read_text()
-    before, rest = text.split(TABLE_START + "\n", 1)
+def write_readme_table(markdown: str, page: Path = PAGE, start: str = TABLE_START) -> None:
+    """Put `markdown` in `page` (docs/reading.md) between the markers `start` and TABLE_END."""
+    text = page.read_text()
+    before, rest = text.split(start + "\n", 1)
     after = rest.split(TABLE_END, 1)[1]
-    PAGE.write_text(f"{before}{TABLE_START}\n{markdown}\n{TABLE_END}{after}")
+    page.write_text(f"{before}{start}\n{markdown}\n{TABLE_END}{after}")

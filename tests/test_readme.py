@@ -144,6 +144,18 @@ def test_performance_table_is_the_one_of_benchmarks_results(monkeypatch):
     assert f"{table.TABLE_START}\n{table.table(results)}\n{table.TABLE_END}" in DOCS["reading.md"]
 
 
+def test_streaming_table_is_the_one_of_benchmarks_stream_bandwidth(monkeypatch):
+    """The README's capped-link table is what `benchmarks/stream_bandwidth.py` makes of its JSON, at the four caps."""
+    benchmarks = Path(__file__).parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    import stream_bandwidth
+    import table
+
+    results = json.loads((benchmarks / "stream_bandwidth.json").read_text())["results"]
+    assert list(results) == ["none", "200", "50", "20"]
+    assert f"{stream_bandwidth.TABLE_START}\n{stream_bandwidth.table(results)}\n{table.TABLE_END}" in README
+
+
 def run_drift_snippet(snippet: str, tmp_path, package, conditions: int) -> list[str]:
     """Run a snippet that prints a drift report of one model on the sample's microscopy test split; its lines,
     after checking the summary's header and the conditions it averages over."""

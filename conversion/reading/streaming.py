@@ -3,6 +3,8 @@
 from collections.abc import Sequence
 
 import datasets
+import pyarrow
+import pyarrow.dataset
 
 from ..errors import InvalidArgumentError
 from ..facts import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS
@@ -12,6 +14,8 @@ ROW_KINDS = ("raw", "views")
 # fsspec reads `block_size` bytes past each read it is asked for (5 MiB by default). pyarrow already asks for
 # whole column chunks, so a small block keeps a stream to the chunks it reads and the footers.
 BLOCK_SIZE = 64 << 10
+# pyarrow fetches the next row group's chunks while the current one decodes (`datasets`' documented setting).
+READ_AHEAD = pyarrow.CacheOptions(prefetch_limit=1, range_size_limit=128 << 20)
 
 
 def conditions(rows: str, intensities, pipelines) -> list[str]:
@@ -49,7 +53,8 @@ def stream(
 ) -> datasets.IterableDataset:
     """One split of a Lens2Logit package, streamed from only the shards that hold the rows asked for and
     only the column chunks read: `load_dataset(path, config, split=split, streaming=True, ...)` with the
-    shards' names (`data_files=`), `columns=` and a small fsspec block size (`storage_options=`).
+    shards' names (`data_files=`), `columns=` and a small fsspec block size (`storage_options=`); pyarrow
+    fetches the next row group while one decodes (`fragment_scan_options=`).
 
     A stream of the whole split reads every shard of it: the processed-view shards for raw rows too, and
     with fsspec's default 5 MiB read-ahead after each column chunk, most of their `rgb` bytes.
@@ -63,7 +68,8 @@ def stream(
         pipelines: the processed views (default: all twelve), a name or a list of `PIPELINES`.
         columns: the columns read besides the pixels (`raw`, or `rgb` for views; `view` is added for views);
             default: all.
-        **options: passed to `load_dataset`; `storage_options` are merged with the block size.
+        **options: passed to `load_dataset`; `storage_options` are merged with the block size, and
+            `fragment_scan_options` replace the read-ahead.
 
     Returns:
         A `datasets.IterableDataset` of those rows in the package's order, for `pixels`.
@@ -76,6 +82,7 @@ def stream(
     read = None if columns is None else [*({"raw": ["raw"], "views": ["rgb", "view"]}[rows]), *columns]
     storage = options.pop("storage_options", None) or {}
     storage = {**storage, "hf": {"block_size": BLOCK_SIZE, **storage.get("hf", {})}}
+    options.setdefault("fragment_scan_options", pyarrow.dataset.ParquetFragmentScanOptions(cache_options=READ_AHEAD))
     data_files = {split: [shard_glob(config, split, condition) for condition in chosen]}
     try:
         return datasets.load_dataset(
