@@ -13,7 +13,8 @@ download cache (resumed, size and md5 verified; $LENS2LOGIT_ZENODO_URL points to
 
 For training, `pixels` gives the raw (or processed-view) rows of a loaded dataset with exact numpy or
 torch pixels, batch by batch from Arrow, map-style or streamed; `loader` is a torch DataLoader over
-them that reads whole batches and, with `num_workers`, hands them over in shared buffers.
+them that reads whole batches and, with `num_workers`, hands them over in shared buffers. `stream(path,
+config, split)` streams a split of a package from only the shards and column chunks it reads.
 
 `process(raw, pipeline, camera)` runs the authors' twelve processing pipelines (`PIPELINES`, camera
 parameters in `CAMERAS`) on raw mosaics of any intensity: numpy for one mosaic, torch for batches on
