@@ -1,6 +1,7 @@
 """The README's commands and the snippets of the README and of docs/ run as they stand; the README is a landing
 page (short lines, links that resolve)."""
 
+import importlib
 import json
 import os
 import re
@@ -144,16 +145,18 @@ def test_performance_table_is_the_one_of_benchmarks_results(monkeypatch):
     assert f"{table.TABLE_START}\n{table.table(results)}\n{table.TABLE_END}" in DOCS["reading.md"]
 
 
-def test_streaming_table_is_the_one_of_benchmarks_stream_bandwidth(monkeypatch):
-    """The README's capped-link table is what `benchmarks/stream_bandwidth.py` makes of its JSON, at the four caps."""
+@pytest.mark.parametrize(("name", "page"), [("stream_bandwidth", "README.md"), ("stream_bytes", "docs/reading.md")])
+def test_streaming_tables_are_the_ones_of_their_benchmarks(monkeypatch, name, page):
+    """The README's capped-link table and docs/reading.md's bytes table are what `benchmarks/stream_bandwidth.py`
+    and `benchmarks/stream_bytes.py` make of their JSON."""
     benchmarks = Path(__file__).parents[1] / "benchmarks"
     monkeypatch.syspath_prepend(str(benchmarks))
-    import stream_bandwidth
-    import table
-
-    results = json.loads((benchmarks / "stream_bandwidth.json").read_text())["results"]
-    assert list(results) == ["none", "200", "50", "20"]
-    assert f"{stream_bandwidth.TABLE_START}\n{stream_bandwidth.table(results)}\n{table.TABLE_END}" in README
+    benchmark, table = importlib.import_module(name), importlib.import_module("table")
+    results = json.loads((benchmarks / f"{name}.json").read_text())
+    expected = benchmark.table(results["results"] if name == "stream_bandwidth" else results)
+    assert f"{benchmark.TABLE_START}\n{expected}\n{table.TABLE_END}" in (ROOT / page).read_text()
+    if name == "stream_bandwidth":
+        assert list(results["results"]) == ["none", "200", "50", "20"]
 
 
 def run_drift_snippet(snippet: str, tmp_path, package, conditions: int) -> list[str]:

@@ -153,3 +153,10 @@ def test_ranks_and_workers_read_every_row_once(package):
 def test_bad_selections_are_named(package, config, options, message):
     with pytest.raises(InvalidArgumentError, match=message.replace("*", r"\*")):
         stream(str(package), config, "test", **options)
+
+
+def test_an_unknown_split_is_named(package):
+    with pytest.raises(
+        InvalidArgumentError, match=r"microscopy/validation/00-raw_scale100-\*.*splits are train and test"
+    ):
+        stream(str(package), "microscopy", "validation")

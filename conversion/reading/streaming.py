@@ -9,8 +9,8 @@ import pyarrow.dataset
 from ..errors import InvalidArgumentError
 from ..facts import FULL_INTENSITY, INTENSITIES, PROCESSED_VIEWS
 from ..naming import intensity_folder, shard_glob
+from .pixels import PIXEL_COLUMNS, ROW_KINDS
 
-ROW_KINDS = ("raw", "views")
 # fsspec reads `block_size` bytes past each read it is asked for (5 MiB by default). pyarrow already asks for
 # whole column chunks, so a small block keeps a stream to the chunks it reads and the footers.
 BLOCK_SIZE = 64 << 10
@@ -79,7 +79,8 @@ def stream(
             1.00, or no shard of them in the package (drone_full and drone_classification hold raw rows only).
     """
     chosen = conditions(rows, intensities, pipelines)
-    read = None if columns is None else [*({"raw": ["raw"], "views": ["rgb", "view"]}[rows]), *columns]
+    pixel = PIXEL_COLUMNS[ROW_KINDS.index(rows)]
+    read = None if columns is None else [pixel, *(["view"] if rows == "views" else []), *columns]
     storage = options.pop("storage_options", None) or {}
     storage = {**storage, "hf": {"block_size": BLOCK_SIZE, **storage.get("hf", {})}}
     options.setdefault("fragment_scan_options", pyarrow.dataset.ParquetFragmentScanOptions(cache_options=READ_AHEAD))
@@ -97,6 +98,6 @@ def stream(
         )
     except datasets.exceptions.DataFilesNotFoundError:
         raise InvalidArgumentError(
-            f"{path}: no shard matches {', '.join(data_files[split])}; drone_full and drone_classification hold raw "
-            "rows only"
+            f"{path}: no shard matches {', '.join(data_files[split])}: the splits are train and test, and drone_full "
+            "and drone_classification hold raw rows only"
         ) from None
