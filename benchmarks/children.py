@@ -81,15 +81,18 @@ print(json.dumps({"rows": len(paths), "seconds": (time.perf_counter() - start) /
 STREAM = """
 import json, os, sys, time
 import datasets, pyarrow, pyarrow.dataset, torch
-from lens2logit import loader, pixels
+from lens2logit import loader, pixels, stream
 source, way, rows_wanted, read = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 start = time.perf_counter()
-options = {"columns": ["label", "view", "raw"]} if read != "all" else {}  # "needed": as docs/reading.md advises
-if read == "prefetch":  # and pyarrow reading ahead, as docs/reading.md advises over a network
+options = {"columns": ["label", "view", "raw"]} if read != "all" else {}  # "needed": the columns read
+if read == "prefetch":  # and pyarrow reading ahead, as `stream` has it
     ahead = pyarrow.CacheOptions(prefetch_limit=1, range_size_limit=128 << 20)
     options["fragment_scan_options"] = pyarrow.dataset.ParquetFragmentScanOptions(cache_options=ahead)
-stream = datasets.load_dataset(source, "microscopy", split="train", streaming=True, **options)
-rows = pixels(stream, "torch" if way != "iter" else "numpy", columns=["label"])  # raw rows, exact values
+if read == "stream":  # `stream`: only the raw shards and the columns read, reading ahead
+    streamed = stream(source, "microscopy", "train", columns=["label"])
+else:  # the whole split
+    streamed = datasets.load_dataset(source, "microscopy", split="train", streaming=True, **options)
+rows = pixels(streamed, "torch" if way != "iter" else "numpy", columns=["label"])  # raw rows, exact values
 if way == "iter":  # one process: batches of 100
     batches = rows.iter(100)
 elif way == "loader":  # `loader`, 2 workers: whole batches
@@ -98,14 +101,15 @@ else:  # a plain DataLoader, 2 workers: row by row
     batches = ({"raw": [row["raw"]]} for row in torch.utils.data.DataLoader(rows, batch_size=None, num_workers=2))
 batches = iter(batches)
 seen = first_rows = len(next(batches)["raw"])
-first = time.perf_counter() - start  # from load_dataset to the first batch
+first = time.perf_counter() - start  # from the stream's loading to the first batch
 start = time.perf_counter()
 for batch in batches:
     seen += len(batch["raw"])
     if seen >= rows_wanted:
         break
 seconds = time.perf_counter() - start
-print(json.dumps({"first_row_seconds": first, "rows": seen - first_rows, "seconds": seconds}), flush=True)
+result = {"first_row_seconds": first, "first_rows": first_rows, "rows": seen - first_rows, "seconds": seconds}
+print(json.dumps(result), flush=True)
 os._exit(0)  # the stream may be left early: interpreter exit can crash in pyarrow (apache/arrow#45214)
 """
 
@@ -145,7 +149,8 @@ for batch in batches:
     seen += len(batch[0])
     if seen >= rows_wanted:
         break
-print(json.dumps({"first_row_seconds": first, "rows": seen - first_rows, "seconds": time.perf_counter() - start}))
+seconds = time.perf_counter() - start
+print(json.dumps({"first_row_seconds": first, "first_rows": first_rows, "rows": seen - first_rows, "seconds": seconds}))
 """
 
 SELECTIVE = """

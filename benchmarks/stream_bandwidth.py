@@ -9,9 +9,9 @@ WebDataset tar shards (`.npy` tiles, `.cls` labels: run.py's `write_webdataset`)
 them through a TCP proxy in this process whose one token bucket, shared by all its connections, caps the
 bytes sent to the client at --caps MB/s (10^6 bytes; "none": plain forwarding). For each cap, an epoch
 read to its end, each in a fresh process, the best of --runs:
-- ours, one process: `stream(repo, "microscopy", "train", columns=["label"])`, `pixels(...).iter(100)`;
-- ours, `loader(pixels(..., "torch"), batch_size=100, num_workers=2)`;
-- WebDataset, one process and through a DataLoader with 2 workers (benchmarks/children.py's WEBDATASET);
+- ours, one process: `stream(repo, "microscopy", "train", columns=["label"])`, `pixels(...).iter(100)`,
+  and `loader(pixels(..., "torch"), batch_size=100, num_workers=2)` (benchmarks/children.py's STREAM);
+- WebDataset, one process and through a DataLoader with 2 workers (children.py's WEBDATASET);
 - at caps none and 50, `load_dataset(..., streaming=True, columns=["label", "view", "raw"])` of the whole
   split (children.py's STREAM), as streams were loaded before `stream`.
 Measured: rows/s after the first batch and over the whole epoch (from `stream`, or `load_dataset`, with
@@ -46,29 +46,9 @@ BURST = 128 << 10  # the token bucket's depth
 BIN = 0.5  # seconds: the proxy's peak rate is of this window
 HUB_ENV = {"HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "HF_HUB_DISABLE_TELEMETRY": "1", "HF_TOKEN": "hf_test"}
 WAYS = ["ours_iter", "webdataset_iter", "ours_loader", "webdataset_loader", "whole_split_iter"]
-EVERY = 10**9  # rows asked of children.py's children: more than there are, so they read to the end
+EVERY = 10**9  # rows asked of the children: more than there are, so they read to the end
 README = REPO / "README.md"
 TABLE_START = "<!-- the table of benchmarks/stream_bandwidth.json -->"
-OURS = """
-import json, os, sys, time
-import torch  # imported before the clock starts, as the WebDataset child does (datasets imports it too)
-from lens2logit import loader, pixels, stream
-source, way = sys.argv[1:]
-start = time.perf_counter()
-rows = stream(source, "microscopy", "train", columns=["label"])
-if way == "iter":
-    batches = iter(pixels(rows, "numpy", columns=["label"]).iter(100))
-else:
-    batches = iter(loader(pixels(rows, "torch", columns=["label"]), batch_size=100, num_workers=2))
-seen = first_rows = len(next(batches)["raw"])
-first = time.perf_counter() - start
-start = time.perf_counter()
-for batch in batches:
-    seen += len(batch["raw"])
-result = {"first_row_seconds": first, "rows": seen - first_rows, "first_rows": first_rows}
-print(json.dumps(result | {"seconds": time.perf_counter() - start}), flush=True)
-os._exit(0)  # as children.STREAM (apache/arrow#45214)
-"""
 
 
 class Bucket:
@@ -171,15 +151,14 @@ def measure(way: str, cap: float | None, hubs: dict, tars: list[str], rows: int,
         hub = hubs["webdataset" if way.startswith("webdataset") else "package"]
         with Proxy(int(hub.url.rsplit(":", 1)[1]), cap) as proxy:
             reads = way.rsplit("_", 1)[1]
-            if way.startswith("ours"):
-                run = child(OURS, "bench/lens2logit", reads, endpoint=proxy.url)
-            elif way.startswith("whole_split"):
-                run = child(STREAM, "bench/lens2logit", reads, str(EVERY), "needed", endpoint=proxy.url)
+            if not way.startswith("webdataset"):  # `stream`, or the whole split loaded with `columns=`
+                loading = "stream" if way.startswith("ours") else "needed"
+                run = child(STREAM, "bench/lens2logit", reads, str(EVERY), loading, endpoint=proxy.url)
             else:
                 urls = " ".join(f"{proxy.url}/datasets/bench/webdataset/resolve/main/{name}" for name in tars)
                 run = child(WEBDATASET, urls, reads, str(EVERY), endpoint=proxy.url)
             forwarded, bins = proxy.forwarded, proxy.bins
-        total = run["rows"] + run.pop("first_rows", 100)  # children.py's children read a first batch of 100
+        total = run["rows"] + run["first_rows"]
         if total != rows:
             raise RuntimeError(f"{way} at {cap} MB/s read {total} rows, not {rows}")
         epoch_seconds = run["first_row_seconds"] + run["seconds"]
@@ -189,8 +168,9 @@ def measure(way: str, cap: float | None, hubs: dict, tars: list[str], rows: int,
     return max(measured, key=lambda run: run["rows_per_s"]) | {"runs": measured}
 
 
-def table(results: dict) -> str:
-    """The Markdown table of `results` (cap -> way -> measurement)."""
+def table(measured: dict) -> str:
+    """The Markdown table of the measured results (cap -> way -> measurement)."""
+    results = measured["results"]
     lines = [
         "| cap | ours, 1 process | WebDataset | ratio | ours, 2 workers | WebDataset | ratio | kB a row |",
         "|---|---|---|---|---|---|---|---|",
@@ -245,8 +225,8 @@ def main() -> None:
         output = {"machine": machine | versions, "settings": settings, "results": results}
         args.json.write_text(json.dumps(output, indent=2) + "\n")
     measured = json.loads(args.json.read_text())
-    write_readme_table(table(measured["results"]), README, TABLE_START)
-    print(f"{measured['machine']}\n\n{table(measured['results'])}")  # noqa: T201
+    write_readme_table(table(measured), README, TABLE_START)
+    print(f"{measured['machine']}\n\n{table(measured)}")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -15,17 +15,14 @@ fresh process with a fresh HF_HOME, `pixels(...).iter(100)` to the end:
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the Hub-compatible test server
 
 from hub_server import HubServer  # noqa: E402
-from stream_bandwidth import HUB_ENV, package_for  # noqa: E402
+from stream_bandwidth import child, package_for  # noqa: E402
 from table import write_readme_table  # noqa: E402
 
 PAGE = REPO / "docs" / "reading.md"
@@ -56,20 +53,15 @@ os._exit(0)  # (apache/arrow#45214)
 def served(hub: HubServer, options: dict | None) -> dict:
     """Rows read, and the bytes sent of the raw shards, of the view shards and of the other files."""
     hub.sent.clear()
-    with tempfile.TemporaryDirectory(prefix="hf-home-") as home:
-        env = {**os.environ, **HUB_ENV, "HF_ENDPOINT": hub.url, "HF_HOME": home}
-        command = [sys.executable, "-c", READ, "bench/lens2logit", json.dumps(options)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
+    rows = child(READ, "bench/lens2logit", json.dumps(options), endpoint=hub.url)
     kinds = {"raw": 0, "views": 0, "other": 0}
     for path, sent in hub.sent.items():
         kinds["other" if not path.endswith(".parquet") else "raw" if "-raw_scale" in path else "views"] += sent
-    return {"rows": int(done.stdout.split()[-1]), **kinds}
+    return {"rows": rows, **kinds}
 
 
 def table(results: dict) -> str:
-    """The Markdown table of `results`: the bytes of each way, and their ratio to the raw shards' bytes."""
+    """The Markdown table of the measured results: the bytes of each way, and their ratio to the raw shards'."""
     raw = results["raw_shard_bytes"]
     lines = [
         "| loaded as | MB of the raw shards | MB of the view shards | x the raw shards' bytes |",

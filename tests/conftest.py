@@ -94,7 +94,7 @@ def run_first_command(folder: Path) -> subprocess.CompletedProcess:
 
 
 def _first_run(out: Path) -> None:
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)  # a failed earlier try may have left it
     result = run_first_command(out)
     (out / "stdout.txt").write_text(result.stdout)
     assert result.returncode == 0, result.stderr
